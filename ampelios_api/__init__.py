@@ -1,0 +1,1 @@
+"""The Ampelios HTTP API: GraphQL and REST over Starlette."""

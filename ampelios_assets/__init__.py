@@ -1,0 +1,1 @@
+"""Ampelios: behaviour-based segmentation of e-commerce visitors."""

@@ -1,0 +1,1 @@
+"""The `ampelios` console script: a thin layer over the Dagster definitions."""

@@ -1,0 +1,51 @@
+"""Turn sessions into journeys: counts per session and totals per visitor."""
+
+from __future__ import annotations
+
+import polars as pl
+
+_COUNTS = {
+    "views": pl.col("event") == "view",
+    "addtocarts": pl.col("event") == "addtocart",
+    "transactions": pl.col("event") == "transaction",
+}
+
+
+def session_journeys(sessionized: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per session with its event counts, start and end.
+
+    Durations follow the `..._tstamp_ms` and `duration_s` vocabulary.
+    """
+    return (
+        sessionized.group_by("visitor_id", "session_number")
+        .agg(
+            pl.col("session_id").first(),
+            start_tstamp_ms=pl.col("timestamp_ms").min(),
+            end_tstamp_ms=pl.col("timestamp_ms").max(),
+            events=pl.len().cast(pl.Int64),
+            **{name: flag.sum().cast(pl.Int64) for name, flag in _COUNTS.items()},
+        )
+        .with_columns(duration_s=(pl.col("end_tstamp_ms") - pl.col("start_tstamp_ms")) / 1000)
+        .sort("visitor_id", "session_number")
+    )
+
+
+def visitor_journeys(sessions: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per visitor: totals over sessions and the journey itself.
+
+    `journey` lists the (views, addtocarts, transactions) vector of each
+    session in session order, which is the visitor's path through the site.
+    """
+    ordered = sessions.sort("visitor_id", "session_number")
+    return (
+        ordered.group_by("visitor_id", maintain_order=True)
+        .agg(
+            sessions=pl.len().cast(pl.Int64),
+            views=pl.col("views").sum(),
+            addtocarts=pl.col("addtocarts").sum(),
+            transactions=pl.col("transactions").sum(),
+            first_tstamp_ms=pl.col("start_tstamp_ms").min(),
+            last_tstamp_ms=pl.col("end_tstamp_ms").max(),
+            journey=pl.struct("views", "addtocarts", "transactions"),
+        )
+    )

@@ -1,0 +1,45 @@
+"""Read a Retailrocket-format events CSV (optionally gzip-compressed) as text columns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from ampelios_assets.engine.schema import CSV_COLUMNS
+from ampelios_assets.errors import EventFileError
+
+
+def read_event_csv(path: str | Path) -> pl.DataFrame:
+    """Read every column as text, so that validation sees each bad value as written.
+
+    Columns beyond the five of the schema are kept; validation ignores them.
+    Gzip-compressed files are recognised by their content, whatever their name.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EventFileError(
+            f"events file {str(path)!r} not found; check the path or place the file in the data directory"
+        )
+
+    try:
+        # NOTE: a row with more fields than the header is truncated to the
+        # header's width instead of being rejected, because Polars' reader
+        # cannot report which rows were ragged.
+        raw = pl.read_csv(path, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=True)
+    except pl.exceptions.NoDataError:
+        raise EventFileError(
+            f"events file {str(path)!r} is empty; expected a header line "
+            f"{','.join(CSV_COLUMNS)} followed by one event per line"
+        ) from None
+    except pl.exceptions.ComputeError as error:
+        raise EventFileError(f"events file {str(path)!r} is not a readable CSV file: {error}") from None
+
+    missing = [column for column in CSV_COLUMNS if column not in raw.columns]
+    if missing:
+        raise EventFileError(
+            f"events file {str(path)!r} lacks the columns {', '.join(missing)}; "
+            f"found {', '.join(raw.columns) or 'none'}; "
+            f"the header must name {','.join(CSV_COLUMNS)}"
+        )
+    return raw

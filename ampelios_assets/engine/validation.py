@@ -1,0 +1,152 @@
+"""Split raw text rows into valid typed events and rejected rows with their reason."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+
+from ampelios_assets.engine.schema import (
+    CSV_COLUMNS,
+    EVENT_NAMES,
+    EVENT_ORDER,
+    EVENT_TYPE,
+    EVENTS_SCHEMA,
+    REJECTED_SCHEMA,
+)
+
+# Reasons in the order they are checked; a row gets the first that applies.
+REJECTION_REASONS = (
+    "missing_timestamp",
+    "invalid_timestamp",
+    "timestamp_out_of_range",
+    "missing_visitorid",
+    "invalid_visitorid",
+    "unknown_event",
+    "missing_itemid",
+    "invalid_itemid",
+    "transaction_without_transactionid",
+    "invalid_transactionid",
+)
+
+# The header is line 1, so the first event is on line 2.
+_FIRST_DATA_LINE = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidatedEvents:
+    """Valid events, rejected rows and the counts that tie them to the rows read.
+
+    rows_read == len(events) + len(rejected) + duplicate_count always holds.
+    """
+
+    events: pl.DataFrame
+    rejected: pl.DataFrame
+    rows_read: int
+    duplicate_count: int
+    rejected_by_reason: dict[str, int]
+    ignored_columns: tuple[str, ...]
+
+
+def _text(column: str) -> pl.Expr:
+    # Surrounding spaces are formatting, not data; an empty field is missing.
+    stripped = pl.col(column).str.strip_chars()
+    return pl.when(stripped == "").then(None).otherwise(stripped)
+
+
+# Files exported through pandas write integer ids as "8693.0"; such values are
+# accepted up to 2**53, where every float still names exactly one integer.
+_MAX_EXACT_FLOAT = 2**53
+
+
+def _integer(column: str) -> pl.Expr:
+    text = _text(column)
+    as_int = text.cast(pl.Int64, strict=False)
+    as_float = text.cast(pl.Float64, strict=False)
+    is_integral_float = (
+        as_float.is_finite() & (as_float == as_float.floor()) & (as_float.abs() < _MAX_EXACT_FLOAT)
+    )
+    return pl.coalesce(as_int, pl.when(is_integral_float).then(as_float.cast(pl.Int64)))
+
+
+def _non_negative_int(column: str) -> pl.Expr:
+    value = _integer(column)
+    return pl.when(value >= 0).then(value)
+
+
+def _rejection_reason(earliest_tstamp_ms: int, latest_tstamp_ms: int) -> pl.Expr:
+    timestamp = pl.col("timestamp_ms")
+    is_transaction = pl.col("_event") == "transaction"
+    return (
+        pl.when(pl.col("_timestamp").is_null()).then(pl.lit("missing_timestamp"))
+        .when(timestamp.is_null()).then(pl.lit("invalid_timestamp"))
+        .when((timestamp < earliest_tstamp_ms) | (timestamp >= latest_tstamp_ms))
+        .then(pl.lit("timestamp_out_of_range"))
+        .when(pl.col("_visitorid").is_null()).then(pl.lit("missing_visitorid"))
+        .when(pl.col("visitor_id").is_null()).then(pl.lit("invalid_visitorid"))
+        .when(pl.col("_event").is_null()).then(pl.lit("unknown_event"))
+        .when(pl.col("_itemid").is_null()).then(pl.lit("missing_itemid"))
+        .when(pl.col("item_id").is_null()).then(pl.lit("invalid_itemid"))
+        .when(is_transaction & pl.col("_transactionid").is_null())
+        .then(pl.lit("transaction_without_transactionid"))
+        .when(pl.col("_transactionid").is_not_null() & pl.col("transaction_id").is_null())
+        .then(pl.lit("invalid_transactionid"))
+        .otherwise(None)
+    )
+
+
+def validated_events(
+    raw: pl.DataFrame, earliest_tstamp_ms: int, latest_tstamp_ms: int
+) -> ValidatedEvents:
+    """Type, check and deduplicate raw text rows, keeping every rejected row with its reason.
+
+    Valid events are sorted by visitor and time, so the result does not depend
+    on the order of the input rows. Exact duplicates among valid events are
+    removed and counted; rejected rows are all kept, duplicates included.
+    """
+    ignored_columns = tuple(column for column in raw.columns if column not in CSV_COLUMNS)
+    numbered = raw.select(CSV_COLUMNS).with_row_index("line_number", offset=_FIRST_DATA_LINE)
+
+    typed = numbered.with_columns(
+        _timestamp=_text("timestamp"),
+        _visitorid=_text("visitorid"),
+        _itemid=_text("itemid"),
+        _transactionid=_text("transactionid"),
+        timestamp_ms=_integer("timestamp"),
+        visitor_id=_non_negative_int("visitorid"),
+        # The raw "event" column stays as written, for the rejected rows.
+        _event=_text("event").cast(EVENT_TYPE, strict=False),
+        item_id=_non_negative_int("itemid"),
+        transaction_id=_non_negative_int("transactionid"),
+    ).with_columns(reason=_rejection_reason(earliest_tstamp_ms, latest_tstamp_ms))
+
+    rejected = (
+        typed.filter(pl.col("reason").is_not_null())
+        .select(REJECTED_SCHEMA.names())
+        .with_columns(pl.col("line_number").cast(pl.Int64))
+        .cast(dict(REJECTED_SCHEMA))
+    )
+    valid = (
+        typed.filter(pl.col("reason").is_null())
+        .drop("event")
+        .rename({"_event": "event"})
+        .select(EVENTS_SCHEMA.names())
+    )
+    events = valid.unique().sort(EVENT_ORDER, nulls_last=True)
+
+    counts = rejected.group_by("reason").len()
+    rejected_by_reason = {reason: 0 for reason in REJECTION_REASONS}
+    rejected_by_reason.update(dict(counts.iter_rows()))
+    return ValidatedEvents(
+        events=events,
+        rejected=rejected,
+        rows_read=raw.height,
+        duplicate_count=valid.height - events.height,
+        rejected_by_reason=rejected_by_reason,
+        ignored_columns=ignored_columns,
+    )
+
+
+def describe_event_names() -> str:
+    """Return the accepted event names, for messages."""
+    return ", ".join(EVENT_NAMES)

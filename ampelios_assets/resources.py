@@ -1,0 +1,25 @@
+"""Dagster resources that carry Ampelios settings into assets."""
+
+from __future__ import annotations
+
+from dagster import ConfigurableResource
+
+from ampelios_assets.settings import Settings
+
+
+class AmpeliosSettings(ConfigurableResource):
+    """Settings the assets need beyond their run config; see settings.py for each one's meaning."""
+
+    output_dir: str
+    earliest_event_tstamp_ms: int
+    latest_event_tstamp_ms: int
+    random_state: int = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "AmpeliosSettings":
+        return cls(
+            output_dir=str(settings.output_dir),
+            earliest_event_tstamp_ms=settings.earliest_event_tstamp_ms,
+            latest_event_tstamp_ms=settings.latest_event_tstamp_ms,
+            random_state=settings.random_state,
+        )

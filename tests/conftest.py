@@ -1,0 +1,51 @@
+"""Shared fixtures: small event frames and CSV files written by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ampelios_assets.engine.schema import EVENTS_SCHEMA
+from ampelios_assets.settings import Settings
+
+SAMPLE_EVENTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "retailrocket-sample" / "events.csv"
+
+# 2015-06-01 00:00 UTC, inside the Retailrocket date range.
+BASE_TSTAMP_MS = int(dt.datetime(2015, 6, 1, tzinfo=dt.timezone.utc).timestamp() * 1000)
+MINUTE_MS = 60_000
+
+HEADER = "timestamp,visitorid,event,itemid,transactionid"
+
+
+def events_frame(rows: list[tuple]) -> pl.DataFrame:
+    """Build a validated-schema frame from (timestamp_ms, visitor_id, event, item_id, transaction_id)."""
+    return pl.DataFrame(rows, schema=EVENTS_SCHEMA, orient="row")
+
+
+def write_event_lines(path: Path, lines: list[str], header: str = HEADER) -> Path:
+    """Write a CSV file of the given data lines below `header`."""
+    path.write_text("\n".join([header, *lines]) + "\n")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose Dagster instance and output files live in a temporary directory."""
+    return Settings.from_env(
+        {
+            "AMPELIOS_OUTPUT_DIR": str(tmp_path / "data"),
+            "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+            "AMPELIOS_DATA_DIR": str(tmp_path / "init-data"),
+        }
+    )
+
+
+@pytest.fixture
+def sample_events_path() -> Path:
+    """The real Retailrocket sample, read where the shared data lives."""
+    if not SAMPLE_EVENTS.is_file():
+        pytest.skip(f"real Retailrocket sample not found at {SAMPLE_EVENTS}; tests that need it are skipped")
+    return SAMPLE_EVENTS
