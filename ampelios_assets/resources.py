@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 from dagster import ConfigurableResource
 
 from ampelios_assets.settings import Settings
+from ampelios_assets.stores import SegmentStore, open_store
 
 
 class AmpeliosSettings(ConfigurableResource):
@@ -14,6 +18,14 @@ class AmpeliosSettings(ConfigurableResource):
     earliest_event_tstamp_ms: int
     latest_event_tstamp_ms: int
     random_state: int = 0
+
+    def settings(self) -> Settings:
+        """Return the process settings with this resource's directories."""
+        return dataclasses.replace(Settings.from_env(), output_dir=Path(self.output_dir))
+
+    def store(self) -> SegmentStore:
+        """Open the store that published results go to."""
+        return open_store(self.settings())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "AmpeliosSettings":

@@ -35,6 +35,9 @@ def clusters(
         )
     for message in segmentation.warnings:
         context.log.warning(message)
+    published = ampelios.store().publish_run(
+        int(context.partition_key), context.run.run_id, segmentation.segments, segmentation.assignments
+    )
 
     segments = segmentation.segments
     context.add_output_metadata(
@@ -47,6 +50,7 @@ def clusters(
             ),
             "centroids": MetadataValue.md(_centroid_table(segments)),
             "warnings": "; ".join(segmentation.warnings) or "none",
+            "published_run_id": published.run_id,
             "seconds": timing["seconds"],
         }
     )
