@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from ampelios_assets.engine import BehaviourSegmenter, segment_visitors
-from ampelios_assets.engine.clustering import FewerSegmentsWarning
+from ampelios_assets.engine.clustering import FewerSegmentsWarning, assign_segments
 from ampelios_assets.engine.schema import FEATURE_NAMES
 
 
@@ -104,3 +104,11 @@ def test_log_transform_keeps_heavy_tail_from_dominating():
     assert buyers.len() == 1
     assert browsers.len() == 1
     assert buyers.item() != browsers.item()
+
+
+def test_published_model_reassigns_members():
+    features = _three_groups(60)
+    result = segment_visitors(features, cluster_count=3)
+    matrix = features.select(FEATURE_NAMES).cast(pl.Float64).to_numpy()
+    reassigned = assign_segments(matrix, result.model)
+    assert reassigned.tolist() == result.assignments["segment_id"].to_list()

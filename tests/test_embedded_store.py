@@ -49,3 +49,11 @@ def test_unknown_source_and_run_raise(tmp_path):
     with pytest.raises(NoSegmentsError, match="has no published run 'run-z'"):
         store.assignments(5, "run-z")
     assert store.sources()[0].source_id == 5
+
+
+def test_metadata_published_with_run(tmp_path):
+    store = EmbeddedStore(tmp_path)
+    store.publish_run(1, "run-a", *_frames([1]), metadata={"model": {"mean": [0.5]}})
+    store.publish_run(1, "run-b", *_frames([1]))
+    assert store.run_metadata(1, "run-a") == {"model": {"mean": [0.5]}}
+    assert store.run_metadata(1) == {}

@@ -36,7 +36,11 @@ def clusters(
     for message in segmentation.warnings:
         context.log.warning(message)
     published = ampelios.store().publish_run(
-        int(context.partition_key), context.run.run_id, segmentation.segments, segmentation.assignments
+        int(context.partition_key),
+        context.run.run_id,
+        segmentation.segments,
+        segmentation.assignments,
+        metadata={"model": segmentation.model, "warnings": list(segmentation.warnings)},
     )
 
     segments = segmentation.segments

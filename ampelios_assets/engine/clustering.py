@@ -47,7 +47,7 @@ class BehaviourSegmenter:
         self.mean_ = transformed.mean(axis=0) if len(features) else np.zeros(features.shape[1])
         scale = transformed.std(axis=0) if len(features) else np.ones(features.shape[1])
         self.scale_ = np.where(scale > 0, scale, 1.0)
-        scaled = (transformed - self.mean_) / self.scale_
+        scaled = self.transform(features)
 
         unique_rows, inverse, counts = np.unique(
             scaled, axis=0, return_inverse=True, return_counts=True
@@ -77,6 +77,35 @@ class BehaviourSegmenter:
         return self
 
 
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        """Return log1p-transformed features standardised with the fitted mean_ and scale_."""
+        return (np.log1p(np.asarray(features, dtype=np.float64)) - self.mean_) / self.scale_
+
+    def model(self) -> dict:
+        """Return the fitted state as plain lists, to publish beside the segments.
+
+        Row i of "centers" is segment i's centroid in the scaled space.
+        """
+        return {
+            "feature_names": list(FEATURE_NAMES),
+            "mean": self.mean_.tolist(),
+            "scale": self.scale_.tolist(),
+            "centers": self.cluster_centers_.tolist(),
+        }
+
+
+def assign_segments(features: np.ndarray, model: dict) -> np.ndarray:
+    """Return the id of the nearest published centroid for each row of raw features."""
+    scaled = (np.log1p(np.asarray(features, dtype=np.float64)) - np.asarray(model["mean"])) / np.asarray(
+        model["scale"]
+    )
+    centers = np.asarray(model["centers"])
+    if len(centers) == 0:
+        raise ValueError("the model has no centroids; run a full segmentation of the source first")
+    distances = ((scaled[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    return distances.argmin(axis=1)
+
+
 def _ordered_by_size(labels: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.bincount(labels, minlength=len(centers))
     # np.lexsort sorts by its last key first: size descending, then centroid.
@@ -94,6 +123,7 @@ class Segmentation:
     segments: pl.DataFrame
     requested_count: int
     warnings: tuple[str, ...]
+    model: dict
 
 
 def segment_visitors(
@@ -118,6 +148,7 @@ def segment_visitors(
         segments=segment_summary(assignments),
         requested_count=cluster_count,
         warnings=tuple(str(w.message) for w in caught if issubclass(w.category, FewerSegmentsWarning)),
+        model=segmenter.model(),
     )
 
 

@@ -49,9 +49,22 @@ class SegmentStore(abc.ABC):
 
     @abc.abstractmethod
     def publish_run(
-        self, source_id: int, run_id: str, segments: pl.DataFrame, assignments: pl.DataFrame
+        self,
+        source_id: int,
+        run_id: str,
+        segments: pl.DataFrame,
+        assignments: pl.DataFrame,
+        metadata: dict | None = None,
     ) -> PublishedRun:
-        """Store one run's result and make it the source's latest, atomically."""
+        """Store one run's result and make it the source's latest, atomically.
+
+        `metadata` is a JSON-serialisable dict published with the run; the
+        fitted model lives under its "model" key.
+        """
+
+    @abc.abstractmethod
+    def run_metadata(self, source_id: int, run_id: str | None = None) -> dict:
+        """Return the metadata published with a run (default: the latest)."""
 
     @abc.abstractmethod
     def runs(self, source_id: int) -> list[PublishedRun]:

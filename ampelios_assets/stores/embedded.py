@@ -33,10 +33,11 @@ class EmbeddedStore(SegmentStore):
             return []
         return json.loads(path.read_text())
 
-    def publish_run(self, source_id, run_id, segments, assignments) -> PublishedRun:
+    def publish_run(self, source_id, run_id, segments, assignments, metadata=None) -> PublishedRun:
         run_dir = self._source_dir(source_id) / f"run_id={run_id}"
         write_parquet_atomically(segments, run_dir / "segments.parquet")
         write_parquet_atomically(assignments, run_dir / "assignments.parquet")
+        (run_dir / "metadata.json").write_text(json.dumps(metadata or {}))
 
         published = PublishedRun(
             source_id=source_id,
@@ -80,6 +81,9 @@ class EmbeddedStore(SegmentStore):
         elif run_id not in {entry["run_id"] for entry in self._manifest(source_id)}:
             raise self._no_segments(source_id, run_id)
         return self._source_dir(source_id) / f"run_id={run_id}" / name
+
+    def run_metadata(self, source_id, run_id=None) -> dict:
+        return json.loads(self._run_file(source_id, run_id, "metadata.json").read_text())
 
     def segments(self, source_id, run_id=None) -> pl.DataFrame:
         return pl.read_parquet(self._run_file(source_id, run_id, "segments.parquet"))
