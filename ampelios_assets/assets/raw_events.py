@@ -8,7 +8,7 @@ from dagster import AssetExecutionContext, AssetOut, Config, MetadataValue, Outp
 from pydantic import Field
 
 from ampelios_assets.engine import read_event_csv, validated_events
-from ampelios_assets.engine.schema import EVENT_ORDER
+from ampelios_assets.engine.ordering import distinct_sorted_events
 from ampelios_assets.assets.timing import stopwatch
 from ampelios_assets.parquet_io_manager import asset_path
 from ampelios_assets.partitions import source_partitions
@@ -88,4 +88,4 @@ def _with_stored_events(
     if not stored_path.exists():
         return events
     stored = pl.read_parquet(stored_path)
-    return pl.concat([stored, events]).unique().sort(EVENT_ORDER, nulls_last=True)
+    return distinct_sorted_events(pl.concat([stored, events]))

@@ -49,10 +49,7 @@ class BehaviourSegmenter:
         self.scale_ = np.where(scale > 0, scale, 1.0)
         scaled = self.transform(features)
 
-        unique_rows, inverse, counts = np.unique(
-            scaled, axis=0, return_inverse=True, return_counts=True
-        )
-        inverse = inverse.reshape(-1)
+        unique_rows, inverse, counts = _unique_rows(scaled)
         fitted_count = min(self.cluster_count, len(unique_rows))
         if fitted_count == 0:
             self.labels_ = np.zeros(0, dtype=np.int64)
@@ -104,6 +101,20 @@ def assign_segments(features: np.ndarray, model: dict) -> np.ndarray:
         raise ValueError("the model has no centroids; run a full segmentation of the source first")
     distances = ((scaled[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
     return distances.argmin(axis=1)
+
+
+def _unique_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # np.unique(axis=0) took seconds on 1.4 million rows; a Polars group-by
+    # and join give the same sorted unique rows, inverse index and counts.
+    columns = [f"c{i}" for i in range(matrix.shape[1])]
+    frame = pl.from_numpy(matrix, schema=columns)
+    unique = frame.group_by(columns).agg(count=pl.len()).sort(columns).with_row_index("row")
+    inverse = frame.join(unique, on=columns, how="left", maintain_order="left")["row"]
+    return (
+        unique.select(columns).to_numpy().reshape(-1, matrix.shape[1]),
+        inverse.to_numpy().astype(np.int64),
+        unique["count"].to_numpy(),
+    )
 
 
 def _ordered_by_size(labels: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,9 +20,6 @@ EVENTS_SCHEMA = pl.Schema(
     }
 )
 
-# Sort key that fixes the order of a visitor's events whatever the file order.
-EVENT_ORDER = ["visitor_id", "timestamp_ms", "event", "item_id", "transaction_id"]
-
 # The centroid coordinates, in the order users of the first prototype know.
 FEATURE_NAMES = (
     "views",

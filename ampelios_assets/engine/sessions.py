@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ampelios_assets.engine.schema import EVENT_ORDER
+from ampelios_assets.engine.ordering import sorted_events
 
 _MS_PER_MINUTE = 60_000
 
@@ -31,7 +31,7 @@ def sessionized_events(
     if max_session_minutes is not None and max_session_minutes <= 0:
         raise ValueError(f"max_session_minutes must be positive or None, got {max_session_minutes}")
 
-    ordered = events.sort(EVENT_ORDER, nulls_last=True)
+    ordered = sorted_events(events)
     visitor = pl.col("visitor_id")
     timestamp = pl.col("timestamp_ms")
 
