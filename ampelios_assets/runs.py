@@ -26,7 +26,7 @@ CLUSTER_COUNT_RANGE = (1, 50)
 
 @dataclasses.dataclass(frozen=True)
 class RunRequest:
-    """What to run: one source's events file and the parameters of each step."""
+    """A run of one source: its events file and the parameters of each step."""
 
     source_id: int
     events_path: Path

@@ -10,14 +10,14 @@ def _session_numbers(events: pl.DataFrame, **kwargs) -> list[int]:
     return sessionized_events(events, **kwargs)["session_number"].to_list()
 
 
-def test_gap_of_exactly_thirty_minutes_is_one_session():
+def test_gap_of_thirty_minutes_stays():
     events = events_frame(
         [(BASE_TSTAMP_MS, 1, "view", 10, None), (BASE_TSTAMP_MS + 30 * MINUTE_MS, 1, "view", 11, None)]
     )
     assert _session_numbers(events) == [1, 1]
 
 
-def test_gap_one_ms_over_thirty_minutes_is_two_sessions():
+def test_gap_just_over_thirty_minutes_splits():
     events = events_frame(
         [(BASE_TSTAMP_MS, 1, "view", 10, None), (BASE_TSTAMP_MS + 30 * MINUTE_MS + 1, 1, "view", 11, None)]
     )

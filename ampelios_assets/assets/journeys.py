@@ -11,7 +11,7 @@ from ampelios_assets.partitions import source_partitions
 
 @asset(partitions_def=source_partitions, group_name="segmentation")
 def journeys(context: AssetExecutionContext, sessionized_events: pl.DataFrame) -> pl.DataFrame:
-    """One row per visitor: the journey (counts per session), totals and features."""
+    """Build one row per visitor: the journey (counts per session), totals and features."""
     with stopwatch() as timing:
         visitors = visitor_journeys(session_journeys(sessionized_events))
         features = journey_features(visitors)

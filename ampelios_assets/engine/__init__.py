@@ -1,6 +1,6 @@
 """The computing core: plain functions over Polars frames, one module per pipeline step.
 
-Nothing here knows about Dagster, HTTP or databases. Functions below the
+Nothing here imports Dagster, HTTP or database code. Functions below the
 validation step trust their input frames to have the validated schema.
 """
 

@@ -11,7 +11,7 @@ from ampelios_assets.errors import EventFileError
 
 
 def read_event_csv(path: str | Path) -> pl.DataFrame:
-    """Read every column as text, so that validation sees each bad value as written.
+    """Read every column as text, so that validation reports each bad value as written.
 
     Columns beyond the five of the schema are kept; validation ignores them.
     Gzip-compressed files are recognised by their content, whatever their name.

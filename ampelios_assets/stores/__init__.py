@@ -1,4 +1,4 @@
-"""Where published results live: one interface, an embedded and a PostgreSQL implementation."""
+"""Stores for published results: one interface, with embedded and PostgreSQL implementations."""
 
 from ampelios_assets.stores.base import PublishedRun, SegmentStore, SourceSummary
 from ampelios_assets.stores.factory import open_store
