@@ -33,7 +33,7 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     def pause(self) -> None:
-        """Stop the broker answering, keeping its in-memory topics (SIGSTOP)."""
+        """Suspend the broker with SIGSTOP so that requests time out; its in-memory topics stay."""
         self.process.send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:

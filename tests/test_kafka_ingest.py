@@ -206,7 +206,7 @@ def test_broker_paused_then_back(broker, kafka_settings, batch_settings, tmp_pat
     finally:
         broker.resume()
     assert isinstance(first, SkipReason)
-    assert "did not answer" in first.skip_message
+    assert "did not respond within 1.0 s" in first.skip_message
     assert isinstance(second, SkipReason)
     assert BrokerBackoff.from_cursor(driver.cursor).failures == 2
 

@@ -21,7 +21,7 @@ from ampelios_assets.engine.schema import FEATURE_NAMES
 
 @dataclasses.dataclass(frozen=True)
 class FitHistory:
-    """What the incremental runs remember about the model between runs.
+    """The model-fit counters that incremental runs publish and read back.
 
     `changed_since_fit` counts visitor updates, so a visitor changed in two
     runs counts twice; it errs towards refitting early.

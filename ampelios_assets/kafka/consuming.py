@@ -23,7 +23,7 @@ _NO_OFFSET = 0
 
 
 class BrokerUnavailableError(Exception):
-    """The broker did not answer within AMPELIOS_KAFKA_POLL_TIMEOUT_S."""
+    """The broker did not respond within AMPELIOS_KAFKA_POLL_TIMEOUT_S."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +54,7 @@ def new_consumer(settings: Settings) -> Consumer:
 def pending_ranges(settings: Settings) -> list[PartitionRange]:
     """Return, per partition with uncommitted messages, the range from the committed to the end offset.
 
-    Raise BrokerUnavailableError when the broker does not answer in time.
+    Raise BrokerUnavailableError when the broker does not respond in time.
     """
     timeout = settings.kafka_poll_timeout_s
     consumer = new_consumer(settings)
@@ -78,7 +78,7 @@ def pending_ranges(settings: Settings) -> list[PartitionRange]:
         return ranges
     except KafkaException as error:
         raise BrokerUnavailableError(
-            f"Kafka broker {settings.kafka_bootstrap} did not answer: {error.args[0].str()}"
+            f"Kafka broker {settings.kafka_bootstrap} did not respond within {timeout} s: {error.args[0].str()}"
         ) from None
     finally:
         consumer.close()
@@ -140,7 +140,7 @@ def commit_offsets(settings: Settings, next_offsets: dict[int, int]) -> None:
 
 
 def _committed_starts(consumer: Consumer, settings: Settings, ranges: list[PartitionRange]) -> dict[int, int]:
-    # A run started from an older sensor tick resumes where the group stands now.
+    # A run started from an older sensor tick resumes at the offset the group has committed since.
     partitions = [TopicPartition(settings.kafka_topic, r.partition) for r in ranges]
     committed = {tp.partition: tp.offset for tp in consumer.committed(partitions, timeout=settings.kafka_poll_timeout_s)}
     starts = {}

@@ -1,7 +1,7 @@
 """The Kafka sensor: request an ingest run when the topic has uncommitted messages.
 
 The sensor only reads offsets; it never consumes or commits. While the broker
-does not answer, it skips ticks with an exponential backoff kept in its
+does not respond, it skips ticks with an exponential backoff kept in its
 cursor, and once the broker is back the next run reads everything the group
 has not committed, so nothing is lost.
 """
@@ -79,7 +79,7 @@ def evaluate_tick(settings: Settings, backoff: BrokerBackoff, now: float, run_in
         return SkipReason(f"{error}; failed attempt {failed.failures}, retrying after a backoff"), failed
 
     if backoff.failures:
-        logger.info("Kafka broker %s answers again after %d failed attempts", settings.kafka_bootstrap, backoff.failures)
+        logger.info("Kafka broker %s responds again after %d failed attempts", settings.kafka_bootstrap, backoff.failures)
     if not ranges:
         return SkipReason(f"no uncommitted messages on topic {settings.kafka_topic!r}"), BrokerBackoff()
     offsets = ",".join(f"{r.partition}:{r.start_offset}-{r.end_offset}" for r in ranges)
