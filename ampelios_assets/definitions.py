@@ -3,6 +3,8 @@
 from dagster import AssetSelection, Definitions, define_asset_job
 
 from ampelios_assets.assets import ALL_ASSETS
+from ampelios_assets.kafka.ingest_job import KafkaSettings, ingest_kafka_events_job
+from ampelios_assets.kafka.sensor import build_kafka_sensor
 from ampelios_assets.parquet_io_manager import ParquetIOManager
 from ampelios_assets.resources import AmpeliosSettings
 from ampelios_assets.settings import Settings
@@ -20,10 +22,12 @@ def build_definitions(settings: Settings) -> Definitions:
     """Return the Definitions wired to `settings`' directories."""
     return Definitions(
         assets=ALL_ASSETS,
-        jobs=[segment_visitors_job],
+        jobs=[segment_visitors_job, ingest_kafka_events_job],
+        sensors=[build_kafka_sensor(settings)],
         resources={
             "io_manager": ParquetIOManager(output_dir=str(settings.output_dir)),
             "ampelios": AmpeliosSettings.from_settings(settings),
+            "kafka": KafkaSettings.from_settings(settings),
         },
     )
 

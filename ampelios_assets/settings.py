@@ -67,6 +67,47 @@ SETTINGS: dict[str, Setting] = {
         "2100-01-01",
         "Events on or after this UTC date are rejected as timestamp_out_of_range.",
     ),
+    "kafka_bootstrap": Setting(
+        "AMPELIOS_KAFKA_BOOTSTRAP",
+        "127.0.0.1:9092",
+        "Kafka bootstrap servers (host:port, comma-separated) the sensor and ingest runs connect to.",
+    ),
+    "kafka_topic": Setting(
+        "AMPELIOS_KAFKA_TOPIC",
+        "ampelios-events",
+        "Kafka topic carrying one event per message (format in docs/kafka.md).",
+    ),
+    "kafka_group": Setting(
+        "AMPELIOS_KAFKA_GROUP",
+        "ampelios",
+        "Kafka consumer group whose committed offsets mark the events already stored.",
+    ),
+    "kafka_poll_timeout_s": Setting(
+        "AMPELIOS_KAFKA_POLL_TIMEOUT_S",
+        "5",
+        "Seconds a request to the broker (offsets, metadata, one poll) may take before it counts as failed.",
+    ),
+    "kafka_run_timeout_s": Setting(
+        "AMPELIOS_KAFKA_RUN_TIMEOUT_S",
+        "300",
+        "Seconds an ingest run may spend reading up to its end offsets before it fails, committing nothing.",
+    ),
+    "kafka_backoff_s": Setting(
+        "AMPELIOS_KAFKA_BACKOFF_S",
+        "5",
+        "Seconds the sensor waits after its first failed broker request; each further failure doubles it.",
+    ),
+    "kafka_max_backoff_s": Setting(
+        "AMPELIOS_KAFKA_MAX_BACKOFF_S",
+        "300",
+        "Upper bound of the sensor's wait between attempts while the broker is unreachable.",
+    ),
+    "refit_changed_percent": Setting(
+        "AMPELIOS_REFIT_CHANGED_PERCENT",
+        "10",
+        "Refit the segment model once visitor updates since the last fit exceed this percent of the "
+        "visitors then fitted; 0 refits on every incremental run.",
+    ),
 }
 
 
@@ -93,6 +134,17 @@ def _positive_int(name: str, text: str, minimum: int = 1) -> int:
     return value
 
 
+def _non_negative_number(name: str, text: str) -> float:
+    env_var = SETTINGS[name].env_var
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingError(f"{env_var}={text!r} is not a number") from None
+    if not value >= 0:
+        raise SettingError(f"{env_var}={value} is below the minimum 0")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -104,6 +156,14 @@ class Settings:
     random_state: int
     earliest_event_tstamp_ms: int
     latest_event_tstamp_ms: int
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_topic: str = "ampelios-events"
+    kafka_group: str = "ampelios"
+    kafka_poll_timeout_s: float = 5.0
+    kafka_run_timeout_s: float = 300.0
+    kafka_backoff_s: float = 5.0
+    kafka_max_backoff_s: float = 300.0
+    refit_changed_percent: float = 10.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -129,4 +189,12 @@ class Settings:
             random_state=_positive_int("random_state", raw["random_state"], 0),
             earliest_event_tstamp_ms=earliest,
             latest_event_tstamp_ms=latest,
+            kafka_bootstrap=raw["kafka_bootstrap"],
+            kafka_topic=raw["kafka_topic"],
+            kafka_group=raw["kafka_group"],
+            kafka_poll_timeout_s=_non_negative_number("kafka_poll_timeout_s", raw["kafka_poll_timeout_s"]),
+            kafka_run_timeout_s=_non_negative_number("kafka_run_timeout_s", raw["kafka_run_timeout_s"]),
+            kafka_backoff_s=_non_negative_number("kafka_backoff_s", raw["kafka_backoff_s"]),
+            kafka_max_backoff_s=_non_negative_number("kafka_max_backoff_s", raw["kafka_max_backoff_s"]),
+            refit_changed_percent=_non_negative_number("refit_changed_percent", raw["refit_changed_percent"]),
         )

@@ -1,0 +1,1 @@
+"""Ingest events from a Kafka topic: decoding, consuming, the ingest run and the sensor."""
