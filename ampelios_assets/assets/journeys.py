@@ -5,7 +5,7 @@ import polars as pl
 from dagster import AssetExecutionContext, asset
 
 from ampelios_assets.assets.timing import stopwatch
-from ampelios_assets.engine import journey_features, session_journeys, visitor_journeys
+from ampelios_assets.engine.journeys import journeys_from_sessions
 from ampelios_assets.partitions import source_partitions
 
 
@@ -13,11 +13,7 @@ from ampelios_assets.partitions import source_partitions
 def journeys(context: AssetExecutionContext, sessionized_events: pl.DataFrame) -> pl.DataFrame:
     """Build one row per visitor: the journey (counts per session), totals and features."""
     with stopwatch() as timing:
-        visitors = visitor_journeys(session_journeys(sessionized_events))
-        features = journey_features(visitors)
-        result = visitors.join(
-            features.select("visitor_id", "views_per_session", "purchase_ratio"), on="visitor_id"
-        )
+        result = journeys_from_sessions(sessionized_events)
 
     context.add_output_metadata(
         {

@@ -14,10 +14,8 @@ import dataclasses
 
 import polars as pl
 
-from ampelios_assets.engine.features import journey_features
-from ampelios_assets.engine.journeys import session_journeys, visitor_journeys
-from ampelios_assets.engine.schema import EVENT_ORDER
-from ampelios_assets.engine.sessions import sessionized_events
+from ampelios_assets.engine.journeys import journeys_with_features
+from ampelios_assets.engine.ordering import distinct_sorted_events
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,15 +31,7 @@ class IncrementalUpdate:
 
 def merged_events(stored: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     """Return stored and new events with each natural key once, in the batch run's order."""
-    return pl.concat([stored, new]).unique().sort(EVENT_ORDER, nulls_last=True)
-
-
-def journeys_with_features(events: pl.DataFrame, session_gap_minutes: int, max_session_minutes: int | None) -> pl.DataFrame:
-    """Return the journeys asset's rows for `events`: journey, totals and the two ratio features."""
-    sessions = sessionized_events(events, session_gap_minutes, max_session_minutes)
-    visitors = visitor_journeys(session_journeys(sessions))
-    features = journey_features(visitors)
-    return visitors.join(features.select("visitor_id", "views_per_session", "purchase_ratio"), on="visitor_id")
+    return distinct_sorted_events(pl.concat([stored, new]))
 
 
 def updated_journeys(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from ampelios_assets.engine.features import journey_features
+from ampelios_assets.engine.sessions import sessionized_events
+
 _COUNTS = {
     "views": pl.col("event") == "view",
     "addtocarts": pl.col("event") == "addtocart",
@@ -49,3 +52,17 @@ def visitor_journeys(sessions: pl.DataFrame) -> pl.DataFrame:
             journey=pl.struct("views", "addtocarts", "transactions"),
         )
     )
+
+
+def journeys_with_features(
+    events: pl.DataFrame, session_gap_minutes: int = 30, max_session_minutes: int | None = None
+) -> pl.DataFrame:
+    """Return the journeys asset's rows for unsessionised `events`."""
+    return journeys_from_sessions(sessionized_events(events, session_gap_minutes, max_session_minutes))
+
+
+def journeys_from_sessions(sessionized: pl.DataFrame) -> pl.DataFrame:
+    """Return one row per visitor: journey, totals, and the two ratio features."""
+    visitors = visitor_journeys(session_journeys(sessionized))
+    features = journey_features(visitors)
+    return visitors.join(features.select("visitor_id", "views_per_session", "purchase_ratio"), on="visitor_id")
