@@ -4,6 +4,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 
 from ampelios_assets.assets import ALL_ASSETS
 from ampelios_assets.parquet_io_manager import ParquetIOManager
+from ampelios_assets.postgres_io_manager import PostgresIOManager
 from ampelios_assets.resources import AmpeliosSettings
 from ampelios_assets.settings import Settings
 
@@ -16,13 +17,19 @@ segment_visitors_job = define_asset_job(
 )
 
 
+def _io_manager(settings: Settings):
+    if settings.storage == "postgres":
+        return PostgresIOManager(database_url=settings.database_url, output_dir=str(settings.output_dir))
+    return ParquetIOManager(output_dir=str(settings.output_dir))
+
+
 def build_definitions(settings: Settings) -> Definitions:
     """Return the Definitions wired to `settings`' directories."""
     return Definitions(
         assets=ALL_ASSETS,
         jobs=[segment_visitors_job],
         resources={
-            "io_manager": ParquetIOManager(output_dir=str(settings.output_dir)),
+            "io_manager": _io_manager(settings),
             "ampelios": AmpeliosSettings.from_settings(settings),
         },
     )

@@ -67,7 +67,22 @@ SETTINGS: dict[str, Setting] = {
         "2100-01-01",
         "Events on or after this UTC date are rejected as timestamp_out_of_range.",
     ),
+    "storage": Setting(
+        "AMPELIOS_STORAGE",
+        "embedded",
+        "Where events, journeys and published segments live: embedded (Parquet files under "
+        "AMPELIOS_OUTPUT_DIR) or postgres (the database of AMPELIOS_DATABASE_URL).",
+    ),
+    "database_url": Setting(
+        "AMPELIOS_DATABASE_URL",
+        "",
+        "PostgreSQL connection URL used when AMPELIOS_STORAGE=postgres, e.g. "
+        "postgresql://ampelios:secret@db:5432/ampelios; empty means libpq's PGHOST, PGPORT, "
+        "PGUSER, PGPASSWORD and PGDATABASE.",
+    ),
 }
+
+STORAGE_KINDS = ("embedded", "postgres")
 
 
 def _date_to_ms(name: str, text: str) -> int:
@@ -104,12 +119,18 @@ class Settings:
     random_state: int
     earliest_event_tstamp_ms: int
     latest_event_tstamp_ms: int
+    storage: str = "embedded"
+    database_url: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         """Read every setting from `environ` (default os.environ), falling back to defaults."""
         environ = os.environ if environ is None else environ
         raw = {name: environ.get(s.env_var) or s.default for name, s in SETTINGS.items()}
+        if raw["storage"] not in STORAGE_KINDS:
+            raise SettingError(
+                f"AMPELIOS_STORAGE={raw['storage']!r} is not a storage kind; use one of {', '.join(STORAGE_KINDS)}"
+            )
 
         earliest = _date_to_ms("earliest_event_date", raw["earliest_event_date"])
         latest = _date_to_ms("latest_event_date", raw["latest_event_date"])
@@ -129,4 +150,6 @@ class Settings:
             random_state=_positive_int("random_state", raw["random_state"], 0),
             earliest_event_tstamp_ms=earliest,
             latest_event_tstamp_ms=latest,
+            storage=raw["storage"],
+            database_url=raw["database_url"],
         )
