@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 AMPELIOS_SERVICES = ("dagster-webserver", "dagster-daemon", "api")
 
-# Settings that other branches add at the same time as this one; each test
-# below skips a name from here while the code lacks it, and checks it once it exists.
+# Names that other branches add at the same time as this one. A test skips
+# such a name while the code lacks it and checks it once the name exists.
 NAMES_FROM_OTHER_BRANCHES = {
     "AMPELIOS_KAFKA_BOOTSTRAP",
     "AMPELIOS_KAFKA_TOPIC",

@@ -91,16 +91,18 @@ def test_killed_run_publishes_nothing(tmp_path, database_url, postgres_environ, 
 
     blocker = psycopg.connect(database_url)
     # A SHARE lock lets readers through but holds the publisher at its last
-    # statement, the INSERT of the runs row, after it wrote every segment row.
+    # statement, the INSERT of the published_runs row, after it wrote every segment row.
     blocker.execute("LOCK TABLE ampelios.published_runs IN SHARE MODE")
     second_events = tmp_path / "second.csv"
     write_events(retailrocket_events(visitors=2_500, seed=4), second_events)
-    run = subprocess.Popen(
-        [*AMPELIOS, "run", "--events", str(second_events), "--source-id", "1", "--json"],
-        env=postgres_environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    stderr_path = tmp_path / "run.stderr"
+    with stderr_path.open("w") as stderr:
+        run = subprocess.Popen(
+            [*AMPELIOS, "run", "--events", str(second_events), "--source-id", "1", "--json"],
+            env=postgres_environ, stdout=subprocess.DEVNULL, stderr=stderr,
+        )
     try:
-        blocked_query = _wait_for_blocked_publisher(database_url, run)
+        blocked_query = _wait_for_blocked_publisher(database_url, run, stderr_path)
         assert blocked_query.lstrip().startswith("INSERT INTO ampelios.published_runs")
         assert store.segments(1).equals(segments_before)
         os.kill(run.pid, signal.SIGKILL)
@@ -123,7 +125,7 @@ def test_killed_run_publishes_nothing(tmp_path, database_url, postgres_environ, 
     assert stray == 0
 
 
-def _wait_for_blocked_publisher(database_url: str, run: subprocess.Popen) -> str:
+def _wait_for_blocked_publisher(database_url: str, run: subprocess.Popen, stderr_path: Path) -> str:
     # Bounded: 600 polls of 0.2 s; fails with the run's stderr if it ended instead.
     with psycopg.connect(database_url, autocommit=True) as connection:
         for _ in range(600):
@@ -133,7 +135,7 @@ def _wait_for_blocked_publisher(database_url: str, run: subprocess.Popen) -> str
             if row is not None:
                 return row[0]
             if run.poll() is not None:
-                pytest.fail(f"run ended before publishing, exit {run.returncode}: {run.stderr.read().decode()}")
+                pytest.fail(f"run ended before publishing, exit {run.returncode}: {stderr_path.read_text()}")
             time.sleep(0.2)
     pytest.fail("the run never reached its publish step")
 
