@@ -13,7 +13,7 @@ DEMO_EVENTS := init-data/events.csv
 # The real Retailrocket events.csv has this many visitors.
 DEMO_VISITORS := 1407580
 
-.PHONY: install demo test test-fast dev benchmark clean
+.PHONY: install postgresql demo test test-fast dev benchmark clean
 
 install: $(INSTALLED)
 
@@ -23,6 +23,10 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[test]'
 	touch $@
 
+# The tests start a PostgreSQL server of their own from Debian's binaries.
+postgresql:
+	sh scripts/install-postgresql.sh
+
 demo: $(INSTALLED)
 	@if [ ! -f $(DEMO_EVENTS) ]; then \
 		echo "no $(DEMO_EVENTS); generating $(DEMO_VISITORS) visitors of synthetic events there"; \
@@ -30,11 +34,11 @@ demo: $(INSTALLED)
 	fi
 	$(BIN)/ampelios run --events $(DEMO_EVENTS) --source-id 1
 
-test: $(INSTALLED)
+test: $(INSTALLED) postgresql
 	$(BIN)/python -m pytest -q
 
 # Skip the full-size tests while iterating.
-test-fast: $(INSTALLED)
+test-fast: $(INSTALLED) postgresql
 	$(BIN)/python -m pytest -q -m 'not slow'
 
 dev: $(INSTALLED)

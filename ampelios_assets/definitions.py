@@ -6,6 +6,7 @@ from ampelios_assets.assets import ALL_ASSETS
 from ampelios_assets.kafka.ingest_job import KafkaSettings, ingest_kafka_events_job
 from ampelios_assets.kafka.sensor import build_kafka_sensor
 from ampelios_assets.parquet_io_manager import ParquetIOManager
+from ampelios_assets.postgres_io_manager import PostgresIOManager
 from ampelios_assets.resources import AmpeliosSettings
 from ampelios_assets.settings import Settings
 
@@ -18,6 +19,12 @@ segment_visitors_job = define_asset_job(
 )
 
 
+def _io_manager(settings: Settings):
+    if settings.storage == "postgres":
+        return PostgresIOManager(database_url=settings.database_url, output_dir=str(settings.output_dir))
+    return ParquetIOManager(output_dir=str(settings.output_dir))
+
+
 def build_definitions(settings: Settings) -> Definitions:
     """Return the Definitions wired to `settings`' directories."""
     return Definitions(
@@ -25,7 +32,7 @@ def build_definitions(settings: Settings) -> Definitions:
         jobs=[segment_visitors_job, ingest_kafka_events_job],
         sensors=[build_kafka_sensor(settings)],
         resources={
-            "io_manager": ParquetIOManager(output_dir=str(settings.output_dir)),
+            "io_manager": _io_manager(settings),
             "ampelios": AmpeliosSettings.from_settings(settings),
             "kafka": KafkaSettings.from_settings(settings),
         },

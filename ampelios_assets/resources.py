@@ -18,10 +18,17 @@ class AmpeliosSettings(ConfigurableResource):
     earliest_event_tstamp_ms: int
     latest_event_tstamp_ms: int
     random_state: int = 0
+    storage: str = "embedded"
+    database_url: str = ""
 
     def settings(self) -> Settings:
-        """Return the process settings with this resource's directories."""
-        return dataclasses.replace(Settings.from_env(), output_dir=Path(self.output_dir))
+        """Return the process settings with this resource's directories and storage."""
+        return dataclasses.replace(
+            Settings.from_env(),
+            output_dir=Path(self.output_dir),
+            storage=self.storage,
+            database_url=self.database_url,
+        )
 
     def store(self) -> SegmentStore:
         """Open the store that published results go to."""
@@ -34,4 +41,6 @@ class AmpeliosSettings(ConfigurableResource):
             earliest_event_tstamp_ms=settings.earliest_event_tstamp_ms,
             latest_event_tstamp_ms=settings.latest_event_tstamp_ms,
             random_state=settings.random_state,
+            storage=settings.storage,
+            database_url=settings.database_url,
         )

@@ -108,7 +108,22 @@ SETTINGS: dict[str, Setting] = {
         "Refit the segment model once visitor updates since the last fit exceed this percent of the "
         "visitors then fitted; 0 refits on every incremental run.",
     ),
+    "storage": Setting(
+        "AMPELIOS_STORAGE",
+        "embedded",
+        "Where events, journeys and published segments live: embedded (Parquet files under "
+        "AMPELIOS_OUTPUT_DIR) or postgres (the database of AMPELIOS_DATABASE_URL).",
+    ),
+    "database_url": Setting(
+        "AMPELIOS_DATABASE_URL",
+        "",
+        "PostgreSQL connection URL used when AMPELIOS_STORAGE=postgres, e.g. "
+        "postgresql://ampelios:secret@db:5432/ampelios; empty means libpq's PGHOST, PGPORT, "
+        "PGUSER, PGPASSWORD and PGDATABASE.",
+    ),
 }
+
+STORAGE_KINDS = ("embedded", "postgres")
 
 
 def _date_to_ms(name: str, text: str) -> int:
@@ -164,12 +179,18 @@ class Settings:
     kafka_backoff_s: float = 5.0
     kafka_max_backoff_s: float = 300.0
     refit_changed_percent: float = 10.0
+    storage: str = "embedded"
+    database_url: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
         """Read every setting from `environ` (default os.environ), falling back to defaults."""
         environ = os.environ if environ is None else environ
         raw = {name: environ.get(s.env_var) or s.default for name, s in SETTINGS.items()}
+        if raw["storage"] not in STORAGE_KINDS:
+            raise SettingError(
+                f"AMPELIOS_STORAGE={raw['storage']!r} is not a storage kind; use one of {', '.join(STORAGE_KINDS)}"
+            )
 
         earliest = _date_to_ms("earliest_event_date", raw["earliest_event_date"])
         latest = _date_to_ms("latest_event_date", raw["latest_event_date"])
@@ -197,4 +218,6 @@ class Settings:
             kafka_backoff_s=_non_negative_number("kafka_backoff_s", raw["kafka_backoff_s"]),
             kafka_max_backoff_s=_non_negative_number("kafka_max_backoff_s", raw["kafka_max_backoff_s"]),
             refit_changed_percent=_non_negative_number("refit_changed_percent", raw["refit_changed_percent"]),
+            storage=raw["storage"],
+            database_url=raw["database_url"],
         )

@@ -49,3 +49,44 @@ def sample_events_path() -> Path:
     if not SAMPLE_EVENTS.is_file():
         pytest.skip(f"real Retailrocket sample not found at {SAMPLE_EVENTS}; tests that need it are skipped")
     return SAMPLE_EVENTS
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the whole session, started and stopped here."""
+    from tests.postgres_server import start_server, stop_server
+
+    try:
+        server = start_server()
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture
+def database_url(postgres_server, request) -> str:
+    """A new, empty database on the session's server, so each test starts from nothing."""
+    import itertools
+
+    import psycopg
+
+    counter = postgres_server.__dict__.setdefault("_databases", itertools.count(1))
+    name = f"test_{next(counter)}"
+    with psycopg.connect(postgres_server.url(), autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    return postgres_server.url(name)
+
+
+@pytest.fixture(params=["embedded", "postgres"])
+def store_settings(request, tmp_path: Path) -> Settings:
+    """Settings for each store in turn: the embedded files, then a fresh PostgreSQL database."""
+    environ = {
+        "AMPELIOS_OUTPUT_DIR": str(tmp_path / "data"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "AMPELIOS_DATA_DIR": str(tmp_path / "init-data"),
+        "AMPELIOS_STORAGE": request.param,
+    }
+    if request.param == "postgres":
+        environ["AMPELIOS_DATABASE_URL"] = request.getfixturevalue("database_url")
+    return Settings.from_env(environ)

@@ -13,6 +13,7 @@ from ampelios_assets.assets.timing import stopwatch
 from ampelios_assets.parquet_io_manager import asset_path
 from ampelios_assets.partitions import source_partitions
 from ampelios_assets.resources import AmpeliosSettings
+from ampelios_assets.stores import open_store
 
 
 class RawEventsConfig(Config):
@@ -84,8 +85,12 @@ def _with_stored_events(
 ) -> pl.DataFrame:
     # An incremental file adds to what the source already has; an event seen
     # before is recognised as an exact duplicate and stored once.
-    stored_path = asset_path(Path(ampelios.output_dir), "raw_events", source_id)
-    if not stored_path.exists():
-        return events
-    stored = pl.read_parquet(stored_path)
+    settings = ampelios.settings()
+    if settings.storage == "postgres":
+        stored = open_store(settings).read_events(int(source_id))
+    else:
+        stored_path = asset_path(Path(ampelios.output_dir), "raw_events", source_id)
+        if not stored_path.exists():
+            return events
+        stored = pl.read_parquet(stored_path)
     return distinct_sorted_events(pl.concat([stored, events]))

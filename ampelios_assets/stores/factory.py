@@ -8,6 +8,11 @@ from ampelios_assets.stores.base import SegmentStore
 
 def open_store(settings: Settings) -> SegmentStore:
     """Return the store for settings.storage."""
+    if settings.storage == "postgres":
+        from ampelios_assets.stores.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url)
+
     from ampelios_assets.stores.embedded import EmbeddedStore
 
     return EmbeddedStore(settings.output_dir)
