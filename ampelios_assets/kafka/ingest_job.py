@@ -78,7 +78,7 @@ class IngestConfig(Config):
 
 
 @op
-def ingest_kafka_events(
+def ingest_kafka_batch(
     context: OpExecutionContext, config: IngestConfig, ampelios: AmpeliosSettings, kafka: KafkaSettings
 ) -> None:
     """Read the given offset ranges, store their events and dead letters, update segments, commit."""
@@ -104,7 +104,7 @@ def ingest_kafka_events(
 
 @job(name=INGEST_JOB_NAME, description="Add new events from the Kafka topic and update the segments they touch.")
 def ingest_kafka_events_job():
-    ingest_kafka_events()
+    ingest_kafka_batch()
 
 
 def _update_source(

@@ -56,7 +56,7 @@ class BrokerBackoff:
 def ingest_run_config(ranges: list[PartitionRange]) -> dict:
     """Return the run config of an ingest run over `ranges`."""
     partitions = [dataclasses.asdict(r) for r in ranges]
-    return {"ops": {"ingest_kafka_events": {"config": {"partitions": partitions}}}}
+    return {"ops": {"ingest_kafka_batch": {"config": {"partitions": partitions}}}}
 
 
 def evaluate_tick(settings: Settings, backoff: BrokerBackoff, now: float, run_in_progress: bool):
