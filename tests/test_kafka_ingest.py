@@ -14,7 +14,7 @@ from ampelios_assets.generation import retailrocket_events
 from ampelios_assets.kafka import ingest_job
 from ampelios_assets.kafka.ingest_job import INGEST_JOB_NAME
 from ampelios_assets.kafka.sensor import KAFKA_SENSOR_NAME, BrokerBackoff, evaluate_tick
-from ampelios_assets.kafka.storage import load_dead_letters, load_events
+from ampelios_assets.kafka.storage import SourceHistory, load_dead_letters, load_events
 from ampelios_assets.parquet_io_manager import asset_path
 from ampelios_assets.results import load_segments
 from ampelios_assets.runs import RunRequest as SegmentRunRequest
@@ -241,3 +241,38 @@ def test_sensor_waits_for_run_in_progress(kafka_settings):
     decision, _ = evaluate_tick(kafka_settings, BrokerBackoff(), now=0.0, run_in_progress=True)
     assert isinstance(decision, SkipReason)
     assert "in progress" in decision.skip_message
+
+
+def test_replay_on_postgres_store_equals_batch(broker, database_url, batch_settings, tmp_path):
+    events = _file_events(visitors=150, seed=8)
+    batch_journeys = _batch_run(tmp_path, batch_settings, events)
+    topic = f"events-{uuid.uuid4().hex[:8]}"
+    broker.create_topic(topic, partitions=2)
+    postgres_settings = dataclasses.replace(
+        batch_settings,
+        output_dir=tmp_path / "kafka-data",
+        dagster_home=tmp_path / "kafka-dagster",
+        storage="postgres",
+        database_url=database_url,
+        kafka_bootstrap=broker.bootstrap,
+        kafka_topic=topic,
+        kafka_group=f"group-{topic}",
+        kafka_poll_timeout_s=2.0,
+        kafka_run_timeout_s=60.0,
+        kafka_backoff_s=0.0,
+        refit_changed_percent=0.0,
+    )
+    driver = SensorDriver(postgres_settings)
+
+    messages = _messages(events, source_id=1)
+    for part in np.array_split(np.arange(len(messages)), 3):
+        _produce(broker, topic, [messages[i] for i in part])
+        driver.tick_and_run()
+
+    history = SourceHistory(postgres_settings)
+    assert history.events(1).height == events.unique().height
+    stored = history.journeys(1).sort("visitor_id")
+    assert stored.select(batch_journeys.columns).equals(batch_journeys.sort("visitor_id"))
+    kafka_sizes = sorted(load_segments(postgres_settings, 1)["size"].to_list())
+    batch_sizes = sorted(load_segments(batch_settings, 1)["size"].to_list())
+    assert kafka_sizes == batch_sizes

@@ -18,7 +18,7 @@ from ampelios_assets.engine.incremental_segments import FitHistory, updated_segm
 from ampelios_assets.engine.schema import FEATURE_NAMES
 from ampelios_assets.kafka.consuming import PartitionRange, commit_offsets, read_messages
 from ampelios_assets.kafka.decoding import decoded_messages
-from ampelios_assets.kafka.storage import load_events, load_journeys, write_asset_value, write_dead_letters
+from ampelios_assets.kafka.storage import SourceHistory, write_asset_value, write_dead_letters
 from ampelios_assets.partitions import source_partitions
 from ampelios_assets.resources import AmpeliosSettings
 from ampelios_assets.settings import Settings
@@ -111,24 +111,24 @@ def _update_source(
     context: OpExecutionContext, settings: Settings, config: IngestConfig, source_id: int, events: pl.DataFrame
 ) -> None:
     output_dir = Path(settings.output_dir)
+    history = SourceHistory(settings)
     update = updated_journeys(
-        load_events(output_dir, source_id),
-        load_journeys(output_dir, source_id),
+        history.events(source_id),
+        history.journeys(source_id),
         events,
         config.session_gap_minutes,
         config.max_session_minutes or None,
     )
-    write_asset_value(output_dir, "raw_events", source_id, update.events)
-    write_asset_value(output_dir, "journeys", source_id, update.journeys)
+    history.replace(source_id, update.events, update.journeys)
 
     store = open_store(settings)
-    previous, model, history = _published_state(store, source_id)
+    previous, model, fit_history = _published_state(store, source_id)
     segments = updated_segments(
         update.journeys.select("visitor_id", *FEATURE_NAMES),
         update.touched_visitors,
         previous,
         model,
-        history,
+        fit_history,
         config.cluster_count,
         settings.random_state,
         settings.refit_changed_percent,

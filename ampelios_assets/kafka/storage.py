@@ -15,6 +15,9 @@ import polars as pl
 
 from ampelios_assets.kafka.decoding import DEAD_LETTER_SCHEMA, empty_events
 from ampelios_assets.parquet_io_manager import asset_path
+from ampelios_assets.settings import Settings
+from ampelios_assets.stores import open_store
+from ampelios_assets.stores.base import NoSegmentsError
 
 
 def load_events(output_dir: Path, source_id: int) -> pl.DataFrame:
@@ -27,6 +30,40 @@ def load_journeys(output_dir: Path, source_id: int) -> pl.DataFrame | None:
     """Return the source's stored journeys, or None when it has none."""
     path = asset_path(output_dir, "journeys", str(source_id))
     return pl.read_parquet(path) if path.exists() else None
+
+
+class SourceHistory:
+    """A source's stored events and journeys in the configured storage.
+
+    With AMPELIOS_STORAGE=postgres they are the rows the batch assets keep in
+    PostgreSQL; otherwise the batch assets' Parquet files.
+    """
+
+    def __init__(self, settings: Settings):
+        self.output_dir = Path(settings.output_dir)
+        self.store = open_store(settings) if settings.storage == "postgres" else None
+
+    def events(self, source_id: int) -> pl.DataFrame:
+        if self.store is None:
+            return load_events(self.output_dir, source_id)
+        return self.store.read_events(source_id)
+
+    def journeys(self, source_id: int) -> pl.DataFrame | None:
+        if self.store is None:
+            return load_journeys(self.output_dir, source_id)
+        try:
+            return self.store.read_journeys(source_id)
+        except NoSegmentsError:
+            return None
+
+    def replace(self, source_id: int, events: pl.DataFrame, journeys: pl.DataFrame) -> None:
+        """Store the source's events, then its journeys, durably."""
+        if self.store is None:
+            write_asset_value(self.output_dir, "raw_events", source_id, events)
+            write_asset_value(self.output_dir, "journeys", source_id, journeys)
+            return
+        self.store.replace_events(source_id, events)
+        self.store.replace_journeys(source_id, journeys)
 
 
 def write_asset_value(output_dir: Path, asset_name: str, source_id: int, frame: pl.DataFrame) -> Path:
