@@ -19,16 +19,24 @@ def session_journeys(sessionized: pl.DataFrame) -> pl.DataFrame:
 
     Durations follow the `..._tstamp_ms` and `duration_s` vocabulary.
     """
+    # Aggregating the session_id strings doubled the step's time on 2.7
+    # million events, so the id is formatted again from its two parts.
     return (
         sessionized.group_by("visitor_id", "session_number")
         .agg(
-            pl.col("session_id").first(),
             start_tstamp_ms=pl.col("timestamp_ms").min(),
             end_tstamp_ms=pl.col("timestamp_ms").max(),
             events=pl.len().cast(pl.Int64),
             **{name: flag.sum().cast(pl.Int64) for name, flag in _COUNTS.items()},
         )
-        .with_columns(duration_s=(pl.col("end_tstamp_ms") - pl.col("start_tstamp_ms")) / 1000)
+        .with_columns(
+            session_id=pl.format("{}-{}", pl.col("visitor_id"), pl.col("session_number")),
+            duration_s=(pl.col("end_tstamp_ms") - pl.col("start_tstamp_ms")) / 1000,
+        )
+        .select(
+            "visitor_id", "session_number", "session_id", "start_tstamp_ms", "end_tstamp_ms",
+            "events", *_COUNTS, "duration_s",
+        )
         .sort("visitor_id", "session_number")
     )
 
