@@ -8,11 +8,11 @@ from ampelios_api.errors import error_response
 
 
 class BodySizeLimit:
-    """Reads the whole body first, up to `max_body_bytes`, then replays it to the app.
+    """Middleware that reads the whole body, up to `max_body_bytes`, then replays it to the app.
 
-    A Content-Length above the limit is rejected before any byte is read; a
-    chunked body is rejected as soon as the bytes read pass the limit. The
-    app never sees a partial body.
+    A Content-Length above the limit is rejected before any byte is read. A
+    chunked body is rejected as soon as the bytes read pass the limit, so the
+    app never receives a partial body.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int):

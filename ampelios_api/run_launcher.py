@@ -6,10 +6,13 @@ DAGSTER_HOME. This needs no Dagster daemon: `instance.submit_run` on the
 embedded default instance would only queue the run, and nothing would
 dequeue it without `dagster-daemon` running beside the server.
 
-At most one run per source is unfinished at a time: a trigger for a source
-with an unfinished run, started here or by any other process on the same
-instance, is rejected with RUN_IN_PROGRESS rather than queued, so the
-caller decides whether to retry.
+A trigger for a source that has an unfinished run is rejected with
+RUN_IN_PROGRESS rather than queued, and the caller decides when to retry.
+Unfinished runs are those launched by this server and those on the
+instance for the source's partition, which include `ampelios run` and
+materialisations from the Dagster UI.
+NOTE: `ampelios run` and the Dagster UI do not check for unfinished runs
+themselves, so they can still start a run beside one from the API.
 """
 
 from __future__ import annotations

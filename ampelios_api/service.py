@@ -1,4 +1,4 @@
-"""What the API does, shared by the GraphQL resolvers and the REST routes.
+"""The API's operations, shared by the GraphQL resolvers and the REST routes.
 
 Each method validates its input, then reads the store or the Dagster
 instance, or starts a run. Methods are blocking, so async handlers call them

@@ -13,8 +13,8 @@ from ampelios_api.errors import ApiError
 from ampelios_assets.runs import CLUSTER_COUNT_RANGE, RunRequest
 from ampelios_assets.settings import Settings
 
-# One segment says nothing about visitors, so the API asks for at least two;
-# `ampelios run` still allows 1 for experiments.
+# A single segment does not separate visitors, so the API requires at least
+# two. `ampelios run` still allows 1 for experiments.
 API_CLUSTER_COUNT_RANGE = (2, CLUSTER_COUNT_RANGE[1])
 # A week: a longer gap would merge a visitor's whole history into one session.
 MAX_SESSION_GAP_MINUTES = 7 * 24 * 60

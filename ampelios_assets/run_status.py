@@ -1,7 +1,7 @@
 """Read a segmentation run's status, current step and counts from the Dagster instance.
 
-Everything here reads the instance's run storage and event log, so it sees
-runs started by the API, by `ampelios run` and by the Dagster UI alike.
+Everything here reads the instance's run storage and event log, so it
+covers runs started by the API, by `ampelios run` and by the Dagster UI alike.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dagster._core.storage.dagster_run import RunsFilter
 from ampelios_assets.runs import _first_error
 
 SOURCE_ID_TAG = "ampelios/source_id"
+# Dagster tags every run of a partitioned job with its partition key, which is the source_id.
+PARTITION_TAG = "dagster/partition"
 
 # Dagster's run statuses folded into the four a caller acts on.
 _STATUS_BY_DAGSTER_STATUS = {
@@ -50,7 +52,7 @@ _COUNT_SOURCES = {
 
 @dataclasses.dataclass(frozen=True)
 class RunStatus:
-    """What a caller polling a run sees; counts hold only the steps done so far."""
+    """A run's state as a polling caller gets it; counts cover only the steps done so far."""
 
     run_id: str
     source_id: int | None
@@ -86,7 +88,7 @@ def read_run_status(instance: DagsterInstance, run_id: str) -> RunStatus | None:
 def source_run_ids(instance: DagsterInstance, source_id: int, unfinished_only: bool = False) -> list[str]:
     """Return the ids of the source's segmentation runs, newest first."""
     statuses = UNFINISHED_DAGSTER_STATUSES if unfinished_only else []
-    runs_filter = RunsFilter(tags={SOURCE_ID_TAG: str(source_id)}, statuses=statuses)
+    runs_filter = RunsFilter(tags={PARTITION_TAG: str(source_id)}, statuses=statuses)
     return [run.run_id for run in instance.get_runs(filters=runs_filter)]
 
 
@@ -122,7 +124,7 @@ def _counts(events) -> dict[str, int]:
 
 
 def _source_id(tags: dict[str, str]) -> int | None:
-    text = tags.get(SOURCE_ID_TAG)
+    text = tags.get(SOURCE_ID_TAG) or tags.get(PARTITION_TAG)
     return int(text) if text and text.isdigit() else None
 
 

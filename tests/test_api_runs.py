@@ -240,7 +240,7 @@ def test_unfinished_run_of_other_process_blocks_trigger(server):
                 job_name="segment_visitors",
                 run_id=other_run_id,
                 status=DagsterRunStatus.STARTED,
-                tags={"ampelios/source_id": "5"},
+                tags={"dagster/partition": "5"},
             )
         )
     with server.client() as client:
