@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 from starlette.applications import Starlette
@@ -26,7 +28,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *rest_routes(service),
         Route("/graphql", graphql, methods=["GET", "POST"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await asyncio.to_thread(service.launcher.fail_unfinished_runs)
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)],
+        lifespan=lifespan,
+    )
     app.state.service = service
     logger.info(
         "API ready: data directory %s, Dagster instance %s, token %s for writes%s, GraphiQL %s",

@@ -6,6 +6,12 @@ DAGSTER_HOME. This needs no Dagster daemon: `instance.submit_run` on the
 embedded default instance would only queue the run, and nothing would
 dequeue it without `dagster-daemon` running beside the server.
 
+Runs execute one at a time per server process, so a trigger for another
+source waits as queued until the current run ends. Two in-process
+executions at once deadlock in dagster 1.13.27: each run start reconfigures
+Python logging (logging.config.dictConfig) while the other run's event log
+handler holds its handler lock and waits for the logging module lock.
+
 A trigger for a source that has an unfinished run is rejected with
 RUN_IN_PROGRESS rather than queued, and the caller decides when to retry.
 Unfinished runs are those launched by this server and those on the
@@ -23,11 +29,14 @@ import threading
 from dagster._core.utils import make_new_run_id
 
 from ampelios_api.errors import ApiError
-from ampelios_assets.run_status import RunStatus, read_run_status, source_run_ids
+from ampelios_assets.run_status import UNFINISHED_DAGSTER_STATUSES, RunStatus, read_run_status, source_run_ids
 from ampelios_assets.runs import RunRequest, add_source_partition, dagster_instance, run_segmentation
 from ampelios_assets.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# Held by the thread whose run is executing; see the module docstring.
+_EXECUTION_LOCK = threading.Lock()
 
 
 class RunLauncher:
@@ -39,7 +48,6 @@ class RunLauncher:
         self._run_id_by_source: dict[int, str] = {}
         self._source_by_pending_run: dict[str, int] = {}
         self._error_by_failed_launch: dict[str, str] = {}
-        self._threads: dict[str, threading.Thread] = {}
 
     def launch(self, request: RunRequest) -> str:
         """Register the source's partition, start its run in the background and return the run id."""
@@ -54,7 +62,6 @@ class RunLauncher:
         thread = threading.Thread(
             target=self._execute, args=(request, run_id), name=f"ampelios-run-{run_id[:8]}", daemon=True
         )
-        self._threads[run_id] = thread
         thread.start()
         logger.info(
             "started run %s for source_id %s on %s (cluster_count %s)",
@@ -84,11 +91,25 @@ class RunLauncher:
             finished_at=None,
         )
 
-    def wait(self, run_id: str, timeout_s: float | None = None) -> None:
-        """Block until the run's thread ends; for shutdown and for callers that need the result."""
-        thread = self._threads.get(run_id)
-        if thread is not None:
-            thread.join(timeout_s)
+    def fail_unfinished_runs(self) -> list[str]:
+        """Mark the runs still executing in this process as failed, and return their ids.
+
+        The server calls this when it stops: its run threads die with the
+        process, and a run left started on the instance would block its
+        source's triggers for good.
+        """
+        with self._lock:
+            run_ids = list(self._run_id_by_source.values())
+        failed = []
+        with dagster_instance(self.settings) as instance:
+            for run_id in run_ids:
+                run = instance.get_run_by_id(run_id)
+                if run is None or run.status not in UNFINISHED_DAGSTER_STATUSES:
+                    continue
+                instance.report_run_failed(run, message="the API server stopped before the run finished; trigger it again")
+                logger.warning("marked run %s for source_id %s failed because the server is stopping", run_id, run.tags.get("dagster/partition"))
+                failed.append(run_id)
+        return failed
 
     def _reject_if_running(self, instance, source_id: int) -> None:
         running = self._run_id_by_source.get(source_id)
@@ -96,8 +117,8 @@ class RunLauncher:
             unfinished = source_run_ids(instance, source_id, unfinished_only=True)
             running = unfinished[0] if unfinished else None
         if running is not None:
-            # NOTE: a run left unfinished by a server that was killed mid-run blocks its
-            # source until the run is deleted or marked failed in the Dagster UI.
+            # NOTE: a run left unfinished by a server killed without a shutdown (SIGKILL, power loss)
+            # blocks its source until the run is terminated or deleted in the Dagster UI.
             raise ApiError(
                 "RUN_IN_PROGRESS",
                 f"source_id {source_id} already has run {running} in progress; "
@@ -106,7 +127,8 @@ class RunLauncher:
 
     def _execute(self, request: RunRequest, run_id: str) -> None:
         try:
-            result = run_segmentation(self.settings, request, log_level="WARNING", run_id=run_id)
+            with _EXECUTION_LOCK:
+                result = run_segmentation(self.settings, request, log_level="WARNING", run_id=run_id)
         except Exception as error:  # noqa: BLE001 - the thread has no caller to raise to
             logger.exception("run %s for source_id %s failed before Dagster recorded it", run_id, request.source_id)
             with self._lock:
@@ -121,5 +143,4 @@ class RunLauncher:
             with self._lock:
                 if self._run_id_by_source.get(request.source_id) == run_id:
                     del self._run_id_by_source[request.source_id]
-                self._threads.pop(run_id, None)
 

@@ -19,7 +19,7 @@ RUN_TIMEOUT_S = 300
 
 RUN_QUERY = """
 query Run($id: ID!) {
-  run(id: $id) { id sourceId status currentStep error counts { rowsRead eventsKept rejected duplicates sessions visitors segments } }
+  run(id: $id) { id sourceId status currentStep error startedAt finishedAt counts { rowsRead eventsKept rejected duplicates sessions visitors segments } }
 }
 """
 

@@ -6,11 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.api_server import graphql, running_server, wait_for_run
+from tests.api_server import RUN_QUERY, graphql, running_server, wait_for_run
 from tests.conftest import BASE_TSTAMP_MS, MINUTE_MS, write_event_lines
 
 FEATURES = ("views", "addtocarts", "transactions", "sessions", "views_per_session", "purchase_ratio")
@@ -264,3 +265,40 @@ def test_health(server):
         response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_stopped_server_fails_unfinished_run(tmp_path):
+    t = BASE_TSTAMP_MS
+    lines = [f"{t + (i % 500) * MINUTE_MS},{i // 3},view,{i % 1000}," for i in range(1_000_000)]
+    with running_server(tmp_path) as server:
+        path = write_event_lines(server.data_dir / "large.csv", lines)
+        with server.client() as client:
+            run_id = client.post("/trigger", json={"source_id": 6, "events_path": str(path)}).json()["run_id"]
+            while graphql(client, RUN_QUERY, id=run_id)["data"]["run"]["status"] == "QUEUED":
+                time.sleep(0.05)
+    # Leaving the block stopped the server with SIGTERM while the run was going.
+
+    with running_server(tmp_path) as server:
+        with server.client() as client:
+            stopped = graphql(client, RUN_QUERY, id=run_id)["data"]["run"]
+            retried = client.post("/trigger", json={"source_id": 6, "events_path": str(path)})
+    assert stopped["status"] == "FAILURE"
+    assert "the API server stopped before the run finished" in stopped["error"]
+    assert retried.status_code == 202
+
+
+def test_two_sources_run_one_after_another(server):
+    shutil.copy(SAMPLE, server.data_dir / "side.csv")
+    body = {"events_path": str(server.data_dir / "side.csv"), "cluster_count": 3}
+    with server.client() as client:
+        first = client.post("/trigger", json={"source_id": 7, **body})
+        second = client.post("/trigger", json={"source_id": 8, **body})
+        runs = [wait_for_run(client, response.json()["run_id"]) for response in (first, second)]
+        views = [client.get("/view", params={"source_id": source_id}).json() for source_id in (7, 8)]
+    assert first.status_code == 202
+    assert second.status_code == 202
+    assert [run["status"] for run in runs] == ["SUCCESS", "SUCCESS"]
+    earlier, later = sorted(runs, key=lambda run: run["startedAt"])
+    assert later["startedAt"] >= earlier["finishedAt"]
+    assert views[0] == views[1]
+    assert sum(segment["users"] for segment in views[0]) == 200
