@@ -133,7 +133,8 @@ class Settings:
     random_state: int
     earliest_event_tstamp_ms: int
     latest_event_tstamp_ms: int
-    api_token: str = ""
+    # Left out of repr so that logging a Settings object never shows the token.
+    api_token: str = dataclasses.field(default="", repr=False)
     api_token_for_reads: bool = False
     max_body_bytes: int = 65536
     dev_mode: bool = False
