@@ -7,10 +7,13 @@ import contextlib
 import logging
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.routing import Route
 
 from ampelios_api.body_limit import BodySizeLimit
+from ampelios_api.errors import error_response
 from ampelios_api.graphql_schema import AmpeliosGraphQL
 from ampelios_api.rest import rest_routes
 from ampelios_api.service import AmpeliosService
@@ -38,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=[Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
+        exception_handlers={HTTPException: _routing_error},
     )
     app.state.service = service
     logger.info(
@@ -49,3 +53,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         "on" if settings.dev_mode else "off",
     )
     return app
+
+
+async def _routing_error(request: Request, error: HTTPException):
+    """Return an unknown path or a wrong method in the REST error envelope."""
+    if error.status_code == 405:
+        return error_response("METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.url.path}")
+    return error_response("NOT_FOUND", f"no route {request.url.path}; the API serves /graphql, /trigger, /view and /health")

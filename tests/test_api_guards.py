@@ -204,6 +204,14 @@ def test_view_parameter_rejected(server, params, code, fragment):
     assert fragment in assert_envelope(response, 400, code)
 
 
+def test_unknown_route_and_method_enveloped(server):
+    with server.client() as client:
+        missing = client.get("/segments")
+        wrong_method = client.get("/trigger")
+    assert "/segments" in assert_envelope(missing, 404, "NOT_FOUND")
+    assert "GET is not allowed on /trigger" in assert_envelope(wrong_method, 405, "METHOD_NOT_ALLOWED")
+
+
 def test_graphql_source_id_positive(server):
     with server.client() as client:
         result = graphql(client, "{ segments(sourceId: 0) { id } }")
