@@ -103,17 +103,19 @@ def run_segmentation(
     request: RunRequest,
     on_step_done: Callable[[str], None] | None = None,
     log_level: str = "INFO",
+    run_id: str | None = None,
 ) -> RunResult:
     """Materialise the four assets for one source in this process and return their metadata.
 
     `on_step_done` is called with each finished step's name, from a polling
-    thread, so a terminal can show progress.
+    thread, so a terminal can show progress. `run_id` lets a caller that
+    returns the id before the run starts choose it; by default a new one is made.
     """
     request.check()
     instance = dagster_instance(settings)
     add_source_partition(instance, request.source_id)
     job = build_definitions(settings).resolve_job_def(SEGMENT_JOB_NAME)
-    run_id = make_new_run_id()
+    run_id = run_id or make_new_run_id()
 
     finished = threading.Event()
     watcher = None

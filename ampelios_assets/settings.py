@@ -121,6 +121,26 @@ SETTINGS: dict[str, Setting] = {
         "postgresql://ampelios:secret@db:5432/ampelios; empty means libpq's PGHOST, PGPORT, "
         "PGUSER, PGPASSWORD and PGDATABASE.",
     ),
+    "api_token": Setting(
+        "AMPELIOS_API_TOKEN",
+        "",
+        "Bearer token the HTTP API requires for triggers (and for reads with AMPELIOS_API_TOKEN_FOR_READS); empty turns the check off.",
+    ),
+    "api_token_for_reads": Setting(
+        "AMPELIOS_API_TOKEN_FOR_READS",
+        "false",
+        "When true and AMPELIOS_API_TOKEN is set, the HTTP API also requires the token for queries and GET /view.",
+    ),
+    "max_body_bytes": Setting(
+        "AMPELIOS_MAX_BODY_BYTES",
+        "65536",
+        "Largest HTTP request body the API accepts, in bytes; larger bodies get HTTP 413.",
+    ),
+    "dev_mode": Setting(
+        "AMPELIOS_DEV_MODE",
+        "false",
+        "When true, the API serves the GraphiQL IDE at GET /graphql.",
+    ),
 }
 
 STORAGE_KINDS = ("embedded", "postgres")
@@ -136,6 +156,15 @@ def _date_to_ms(name: str, text: str) -> int:
         ) from None
     midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
     return int(midnight.timestamp() * 1000)
+
+
+def _boolean(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise SettingError(f"{SETTINGS[name].env_var}={text!r} is not a boolean; use true or false")
 
 
 def _positive_int(name: str, text: str, minimum: int = 1) -> int:
@@ -181,6 +210,11 @@ class Settings:
     refit_changed_percent: float = 10.0
     storage: str = "embedded"
     database_url: str = ""
+    # Left out of repr so that logging a Settings object never shows the token.
+    api_token: str = dataclasses.field(default="", repr=False)
+    api_token_for_reads: bool = False
+    max_body_bytes: int = 65536
+    dev_mode: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -220,4 +254,8 @@ class Settings:
             refit_changed_percent=_non_negative_number("refit_changed_percent", raw["refit_changed_percent"]),
             storage=raw["storage"],
             database_url=raw["database_url"],
+            api_token=raw["api_token"].strip(),
+            api_token_for_reads=_boolean("api_token_for_reads", raw["api_token_for_reads"]),
+            max_body_bytes=_positive_int("max_body_bytes", raw["max_body_bytes"]),
+            dev_mode=_boolean("dev_mode", raw["dev_mode"]),
         )

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from ampelios_assets.cli import add_source_command, export_command, generate_command, run_command
+from ampelios_assets.cli import add_source_command, export_command, generate_command, run_command, serve_command
 from ampelios_assets.errors import AmpeliosError
 
 _EXIT_FAILURE = 1
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.add_parser(commands)
     export_command.add_parser(commands)
     add_source_command.add_parser(commands)
+    serve_command.add_parser(commands)
     return parser
 
 

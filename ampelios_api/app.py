@@ -1,0 +1,62 @@
+"""The Starlette app: GraphQL at /graphql and the REST routes, behind the body size limit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ampelios_api.body_limit import BodySizeLimit
+from ampelios_api.errors import error_response
+from ampelios_api.graphql_schema import AmpeliosGraphQL
+from ampelios_api.rest import rest_routes
+from ampelios_api.service import AmpeliosService
+from ampelios_assets.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app for `settings` (default: read from the environment)."""
+    settings = settings or Settings.from_env()
+    service = AmpeliosService(settings)
+    graphql = AmpeliosGraphQL(service)
+    routes = [
+        *rest_routes(service),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await asyncio.to_thread(service.launcher.fail_unfinished_runs)
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(BodySizeLimit, max_body_bytes=settings.max_body_bytes)],
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _routing_error},
+    )
+    app.state.service = service
+    logger.info(
+        "API ready: data directory %s, Dagster instance %s, token %s for writes%s, GraphiQL %s",
+        settings.data_dir,
+        settings.dagster_home,
+        "required" if settings.api_token else "not required",
+        " and reads" if settings.api_token and settings.api_token_for_reads else "",
+        "on" if settings.dev_mode else "off",
+    )
+    return app
+
+
+async def _routing_error(request: Request, error: HTTPException):
+    """Return an unknown path or a wrong method in the REST error envelope."""
+    if error.status_code == 405:
+        return error_response("METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.url.path}")
+    return error_response("NOT_FOUND", f"no route {request.url.path}; the API serves /graphql, /trigger, /view and /health")
