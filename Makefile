@@ -30,7 +30,11 @@ demo: $(INSTALLED)
 	fi
 	$(BIN)/ampelios run --events $(DEMO_EVENTS) --source-id 1
 
+# The HTML report test opens the report in headless Chromium (Debian's package).
+CHROMIUM := /usr/bin/chromium
+
 test: $(INSTALLED)
+	@if [ ! -x $(CHROMIUM) ]; then apt-get update && apt-get install -y chromium; fi
 	$(BIN)/python -m pytest -q
 
 # Skip the full-size tests while iterating.

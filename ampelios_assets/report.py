@@ -15,6 +15,13 @@ th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
 th:nth-child(2), td:nth-child(2), td:nth-child(3) { text-align: left; }
 """
 
+# Records on <body> how many segment bars the browser laid out with a non-zero
+# width, so a headless browser's DOM dump shows that the charts rendered.
+_RENDER_CHECK = (
+    "document.body.dataset.renderedSegmentBars = Array.from("
+    "document.querySelectorAll('.segment-bar rect')).filter(r => r.getBBox().width > 0).length;"
+)
+
 
 def segments_report_html(store: SegmentStore, source_id: int) -> str:
     """Return the report of the source's latest run: segments with quality figures, sizes, profiles, transitions."""
@@ -44,7 +51,7 @@ def segments_report_html(store: SegmentStore, source_id: int) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>Ampelios segments, source {source_id}</title><style>{_STYLE}</style></head>"
-        f"<body>\n{body}\n</body></html>\n"
+        f"<body>\n{body}\n<script>{_RENDER_CHECK}</script>\n</body></html>\n"
     )
 
 
