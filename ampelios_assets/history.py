@@ -59,6 +59,7 @@ def latest_transitions(store: SegmentStore, source_id: int) -> pl.DataFrame | No
 
 def visitor_history(store: SegmentStore, source_id: int, visitor_id: int) -> pl.DataFrame:
     """Return run_id, published_at, segment_id and label of one visitor in every run, oldest first."""
+    # NOTE: reads every run's whole assignments snapshot; a store that can filter by visitor should.
     runs = store.runs(source_id)
     if not runs:
         raise store._no_segments(source_id, None)

@@ -5,10 +5,10 @@ stays within seconds:
 
 - silhouette: scikit-learn's silhouette coefficient on `sample_size` visitors;
 - bootstrap stability (Hennig's clusterwise Jaccard bootstrap): k-means is
-  refitted on `resamples` bootstrap resamples of `sample_size` visitors; for
-  each segment, the Jaccard similarity between its members in the resample
-  and the most similar refitted cluster is averaged over resamples. Above
-  0.85 a segment is highly stable, below 0.6 unstable;
+  refitted on `resamples` bootstrap resamples of `sample_size` visitors. A
+  segment's stability is the Jaccard similarity between its members in a
+  resample and the most similar refitted cluster, averaged over resamples.
+  Above 0.85 a segment is highly stable, below 0.6 unstable;
 - value: each segment's share of the buyers (visitors with a transaction)
   and of the transactions;
 - predictive check: see `predictive_check`.
@@ -98,11 +98,11 @@ def predictive_check(sessionized: pl.DataFrame, model: dict, min_span_days: int)
 
     The cutoff is the UTC midnight at or before PREDICTIVE_CUTOFF_FRACTION of
     the events' time span. Each visitor seen before the cutoff gets the
-    nearest centroid of `model` from the features of those events alone; a
-    segment's purchase rate is the share of its visitors with a transaction
-    on or after the cutoff, and its lift is that rate over the rate of all
-    visitors seen before the cutoff. Returns None when the events span fewer
-    than min_span_days days.
+    nearest centroid of `model`, computed from the features of those events
+    alone. A segment's purchase rate is the share of its visitors with a
+    transaction on or after the cutoff. Its lift is that rate over the rate
+    of all visitors seen before the cutoff. Returns None when the events
+    span fewer than min_span_days days.
     """
     first_ms = int(sessionized["timestamp_ms"].min())
     last_ms = int(sessionized["timestamp_ms"].max())
