@@ -121,3 +121,13 @@ def test_near_duplicate_segments_refitted_with_fewer():
     untouched, none = distinct_segmentation(features, 3, min_distance=0.5)
     assert untouched.segments.height == 3
     assert none == []
+
+
+def test_gating_keeps_most_matches():
+    # X-A 0 plus Y-B 1.5 is the cheapest pairing, but Y-B is beyond max_distance 1.0;
+    # X-B 0.9 plus Y-A 0.9 keeps both ids.
+    previous = _model([[0, 0], [0.9, 0]], segment_ids=[10, 11])
+    new = _model([[0, 0], [-0.35, 0.8292]])
+    match = match_segments(previous, new, max_distance=1.0)
+    assert match.segment_ids == [11, 10]
+    assert match.distances == [0.9, 0.9]

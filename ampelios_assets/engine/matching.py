@@ -4,8 +4,9 @@ The previous centroids are mapped back to log1p units with the previous
 model's mean and scale, then scaled with the new model's, so both sets of
 centroids are compared in the new run's scaled space. scipy's
 `linear_sum_assignment` (the Hungarian method) pairs them at the smallest
-total Euclidean distance. A pair farther apart than `max_distance` is not a
-match: the new segment gets a fresh id, one above every id the source has used.
+total Euclidean distance, among assignments with the most pairs within
+`max_distance`. A pair farther apart than that is not a match: the new segment
+gets a fresh id, one above every id the source has used.
 When k changes, the extra segments on either side stay unmatched.
 """
 
@@ -56,7 +57,10 @@ def match_segments(previous: dict | None, model: dict, max_distance: float) -> S
     old_centers = centers_in_model_space(previous, model)
     new_centers = np.asarray(model["centers"])
     cost = np.linalg.norm(new_centers[:, None, :] - old_centers[None, :, :], axis=2)
-    rows, columns = linear_sum_assignment(cost)
+    # Pairs beyond max_distance cost more than any set of allowed pairs, so the
+    # assignment first maximises the number of allowed matches.
+    gated = np.where(cost <= max_distance, cost, cost.max() * (len(cost) + 1) + 1)
+    rows, columns = linear_sum_assignment(gated)
 
     ids: list[int | None] = [None] * new_count
     matched_from: list[int | None] = [None] * new_count
