@@ -12,7 +12,7 @@ _STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
-th:nth-child(2), td:nth-child(2), td:nth-child(3) { text-align: left; }
+th:nth-child(2), th:nth-child(3), td:nth-child(2), td:nth-child(3) { text-align: left; }
 """
 
 # Records on <body> how many segment bars the browser laid out with a non-zero

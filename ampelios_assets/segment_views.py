@@ -23,7 +23,7 @@ _LABEL_WIDTH = 230
 
 def sizes_svg(segments: pl.DataFrame) -> str:
     """Return a horizontal bar chart of segment sizes, one bar per segment."""
-    width, bar_width = 640, 320
+    width, bar_width = 720, 320
     largest = max(int(segments["size"].max() or 1), 1)
     total = int(segments["size"].sum() or 1)
     rows = []
@@ -75,14 +75,19 @@ def transitions_svg(transitions: pl.DataFrame) -> str:
         (_key(row, "from"), _key(row, "to")): row["visitors"] for row in transitions.iter_rows(named=True)
     }
     largest = max(counts.values(), default=1)
-    cell_width = 110
-    rows = [
-        f'<text x="{_LABEL_WIDTH + cell_width * i + cell_width / 2}" y="18" text-anchor="middle" font-size="11">'
-        f"to {html.escape(label)}</text>"
-        for i, label in enumerate(to_keys)
-    ]
+    cell_width = 130
+    # Two header lines, "to <id>" over the label, so long labels do not run into each other.
+    rows = []
+    for i, label in enumerate(to_keys):
+        x = _LABEL_WIDTH + cell_width * i + cell_width / 2
+        segment, _, name = label.partition(" ")
+        first, second = ("to", label) if not segment.isdigit() else (f"to {segment}", name)
+        rows.append(
+            f'<text x="{x}" y="14" text-anchor="middle" font-size="11">{html.escape(first)}</text>'
+            f'<text x="{x}" y="28" text-anchor="middle" font-size="10">{html.escape(second)}</text>'
+        )
     for index, source in enumerate(from_keys):
-        y = 26 + index * _ROW_HEIGHT
+        y = 36 + index * _ROW_HEIGHT
         rows.append(f'<text x="{_LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end">from {html.escape(source)}</text>')
         for i, target in enumerate(to_keys):
             count = counts.get((source, target), 0)
@@ -94,7 +99,7 @@ def transitions_svg(transitions: pl.DataFrame) -> str:
                 f'font-size="11">{count:,}</text>'
             )
     width = _LABEL_WIDTH + cell_width * len(to_keys) + 10
-    return _svg(width, 36 + len(from_keys) * _ROW_HEIGHT, "Transitions from the previous run", rows)
+    return _svg(width, 46 + len(from_keys) * _ROW_HEIGHT, "Transitions from the previous run", rows)
 
 
 def profile_table_markdown(segments: pl.DataFrame, quality: dict) -> str:

@@ -131,3 +131,10 @@ def test_gating_keeps_most_matches():
     match = match_segments(previous, new, max_distance=1.0)
     assert match.segment_ids == [11, 10]
     assert match.distances == [0.9, 0.9]
+
+
+def test_new_segment_records_nearest_distance():
+    previous = _model([[0, 0]], segment_ids=[0])
+    match = match_segments(previous, _model([[0, 0.5], [0, 3]]), max_distance=1.0)
+    assert match.segment_ids == [0, 1]
+    assert match.distances == [0.5, 3.0]

@@ -20,7 +20,11 @@ from scipy.optimize import linear_sum_assignment
 
 @dataclasses.dataclass(frozen=True)
 class SegmentMatch:
-    """The id of each new centroid, and how each one was matched."""
+    """The id of each new centroid, and how each one was matched.
+
+    A distance is to the matched previous centroid, or for a new segment to
+    the nearest previous centroid.
+    """
 
     segment_ids: list[int]
     previous_ids: list[int | None]
@@ -74,4 +78,5 @@ def match_segments(previous: dict | None, model: dict, max_distance: float) -> S
         if ids[row] is None:
             ids[row] = next_id
             next_id += 1
+            distances[row] = round(float(cost[row].min()), 4)
     return SegmentMatch([int(i) for i in ids], matched_from, distances, next_id)
