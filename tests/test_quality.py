@@ -88,7 +88,7 @@ def _predictive_events():
     return sessionized_events(events_frame(rows))
 
 
-# Segment 0 holds the buyers (1 view, 1 transaction), segment 1 the one-view browsers.
+# Segment 4 contains the buyers (1 view, 1 transaction), segment 9 the one-view browsers.
 _MODEL = {
     "mean": [0.0] * 6,
     "scale": [1.0] * 6,

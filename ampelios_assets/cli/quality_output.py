@@ -17,7 +17,10 @@ def quality_document(run_metadata: dict) -> dict:
 
 
 def print_quality(console: Console, run_metadata: dict) -> None:
-    """Print silhouette, per-segment stability, value shares and predictive lift, then the run's notes."""
+    """Print silhouette, per-segment stability, value shares, predictive lift and segment matches.
+
+    The cluster count notes are not repeated here, because `ampelios run` prints them among the warnings.
+    """
     quality = run_metadata.get("quality")
     if not quality:
         return
@@ -48,8 +51,6 @@ def print_quality(console: Console, run_metadata: dict) -> None:
     console.print(table)
     if not predictive:
         console.print("predictive check skipped: the events span too few days (AMPELIOS_PREDICTIVE_MIN_SPAN_DAYS)")
-    for note in run_metadata.get("cluster_count_notes", []):
-        console.print(f"note: {note}")
 
 
 def _number(value) -> str:

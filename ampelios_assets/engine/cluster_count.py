@@ -6,7 +6,7 @@ where 1.0 is one population standard deviation of a log-feature.
 Distinct segments: when two centroids lie closer than `min_distance`, the
 segmentation is refitted with one segment fewer, until no pair is that close
 (or one segment is left). The dropped k values and the close pairs that caused
-them are returned, so a run can say why it has fewer segments than requested.
+them are returned, so a run can report why it has fewer segments than requested.
 
 `cluster_count="auto"`: k runs over AUTO_CLUSTER_COUNTS; each fit is made
 distinct as above and labelled with the rules of `labels.py`. The smallest k

@@ -46,8 +46,8 @@ def segment_run(
 ) -> SegmentRun:
     """Segment visitors, keep the previous run's ids where centroids persist, label and assess them.
 
-    `features` has visitor_id and the six features; `previous_model` is the
-    model published with the source's previous run, or None for its first run;
+    `features` has visitor_id and the six features. `previous_model` is the
+    model published with the source's previous run, or None for its first run.
     `sessionized`, when given, feeds the predictive check.
     """
     choice = choose_cluster_count(
@@ -86,6 +86,7 @@ def segment_run(
 
 def _stable_labels(labels: pl.DataFrame, previous_model: dict | None) -> pl.DataFrame:
     """Give matched segments the label and name they had in the previous run."""
+    # NOTE: a kept label is not checked against the new labels, so two segments can share one.
     previous = (previous_model or {}).get("labels", {})
     if not previous:
         return labels
