@@ -1,6 +1,6 @@
 """Segment history read from a store's run snapshots: transitions between runs and one visitor's path.
 
-The CLI, the Dagster asset and the GraphQL fields call these; each run's
+The CLI, the Dagster asset and the GraphQL fields call these. Each run's
 assignments are a snapshot in the store, so history is a query over them.
 """
 
