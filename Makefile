@@ -13,7 +13,7 @@ DEMO_EVENTS := init-data/events.csv
 # The real Retailrocket events.csv has this many visitors.
 DEMO_VISITORS := 1407580
 
-.PHONY: install postgresql demo test test-fast dev benchmark clean
+.PHONY: install postgresql chromium demo test test-fast dev benchmark clean
 
 install: $(INSTALLED)
 
@@ -27,6 +27,9 @@ $(INSTALLED): pyproject.toml constraints.txt
 postgresql:
 	sh scripts/install-postgresql.sh
 
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; fi
+
 demo: $(INSTALLED)
 	@if [ ! -f $(DEMO_EVENTS) ]; then \
 		echo "no $(DEMO_EVENTS); generating $(DEMO_VISITORS) visitors of synthetic events there"; \
@@ -34,7 +37,10 @@ demo: $(INSTALLED)
 	fi
 	$(BIN)/ampelios run --events $(DEMO_EVENTS) --source-id 1
 
-test: $(INSTALLED) postgresql
+# The HTML report test opens the report in headless Chromium (Debian's package).
+CHROMIUM := /usr/bin/chromium
+
+test: $(INSTALLED) postgresql chromium
 	$(BIN)/python -m pytest -q
 
 # Skip the full-size tests while iterating.

@@ -34,6 +34,8 @@ class RunRequest:
     session_gap_minutes: int
     max_session_minutes: int = 0
     is_initial_flow: bool = True
+    # When set, the clusters step picks the number of segments itself and ignores cluster_count.
+    auto_cluster_count: bool = False
 
     def check(self) -> None:
         """Raise SettingError naming the first invalid parameter."""
@@ -64,7 +66,9 @@ class RunRequest:
                         "max_session_minutes": self.max_session_minutes,
                     }
                 },
-                "clusters": {"config": {"cluster_count": self.cluster_count}},
+                "clusters": {
+                    "config": {"cluster_count": self.cluster_count, "auto_cluster_count": self.auto_cluster_count}
+                },
             }
         }
 

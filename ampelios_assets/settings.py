@@ -141,9 +141,45 @@ SETTINGS: dict[str, Setting] = {
         "false",
         "When true, the API serves the GraphiQL IDE at GET /graphql.",
     ),
+    "min_centroid_distance": Setting(
+        "AMPELIOS_MIN_CENTROID_DISTANCE",
+        "0.5",
+        "Two segments whose centroids lie closer than this in the scaled feature space (standard deviations of log1p features) are refitted as one.",
+    ),
+    "segment_match_max_distance": Setting(
+        "AMPELIOS_SEGMENT_MATCH_MAX_DISTANCE",
+        "1.5",
+        "A segment keeps the id of the previous run's segment matched to it only when their centroids lie at most this far apart in the scaled feature space.",
+    ),
+    "quality_sample_size": Setting(
+        "AMPELIOS_QUALITY_SAMPLE_SIZE",
+        "10000",
+        "Visitors sampled for the silhouette score and each bootstrap resample of the quality report.",
+    ),
+    "bootstrap_resamples": Setting(
+        "AMPELIOS_BOOTSTRAP_RESAMPLES",
+        "5",
+        "Bootstrap resamples for segment stability; 0 skips the stability check.",
+    ),
+    "predictive_min_span_days": Setting(
+        "AMPELIOS_PREDICTIVE_MIN_SPAN_DAYS",
+        "28",
+        "The predictive check runs only when a source's events span at least this many days.",
+    ),
 }
 
 STORAGE_KINDS = ("embedded", "postgres")
+
+
+def _positive_float(name: str, text: str) -> float:
+    env_var = SETTINGS[name].env_var
+    try:
+        value = float(text)
+    except ValueError:
+        raise SettingError(f"{env_var}={text!r} is not a number") from None
+    if not value >= 0:
+        raise SettingError(f"{env_var}={value} is invalid; give 0 or a positive number")
+    return value
 
 
 def _date_to_ms(name: str, text: str) -> int:
@@ -215,6 +251,11 @@ class Settings:
     api_token_for_reads: bool = False
     max_body_bytes: int = 65536
     dev_mode: bool = False
+    min_centroid_distance: float = 0.5
+    segment_match_max_distance: float = 1.5
+    quality_sample_size: int = 10_000
+    bootstrap_resamples: int = 5
+    predictive_min_span_days: int = 28
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -258,4 +299,11 @@ class Settings:
             api_token_for_reads=_boolean("api_token_for_reads", raw["api_token_for_reads"]),
             max_body_bytes=_positive_int("max_body_bytes", raw["max_body_bytes"]),
             dev_mode=_boolean("dev_mode", raw["dev_mode"]),
+            min_centroid_distance=_positive_float("min_centroid_distance", raw["min_centroid_distance"]),
+            segment_match_max_distance=_positive_float(
+                "segment_match_max_distance", raw["segment_match_max_distance"]
+            ),
+            quality_sample_size=_positive_int("quality_sample_size", raw["quality_sample_size"], 100),
+            bootstrap_resamples=_positive_int("bootstrap_resamples", raw["bootstrap_resamples"], 0),
+            predictive_min_span_days=_positive_int("predictive_min_span_days", raw["predictive_min_span_days"]),
         )

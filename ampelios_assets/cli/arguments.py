@@ -25,3 +25,10 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
     return value
+
+
+def cluster_count(text: str) -> int | str:
+    """argparse type: "auto" or an integer of at least 1."""
+    if text == "auto":
+        return text
+    return positive_int(text)

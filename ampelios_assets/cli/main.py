@@ -7,6 +7,7 @@ import logging
 import sys
 
 from ampelios_assets.cli import add_source_command, export_command, generate_command, run_command, serve_command
+from ampelios_assets.cli import history_commands, report_command
 from ampelios_assets.errors import AmpeliosError
 
 _EXIT_FAILURE = 1
@@ -23,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     export_command.add_parser(commands)
     add_source_command.add_parser(commands)
     serve_command.add_parser(commands)
+    report_command.add_parser(commands)
+    history_commands.add_parsers(commands)
     return parser
 
 

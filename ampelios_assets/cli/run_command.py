@@ -10,12 +10,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ampelios_assets.cli.arguments import non_negative_int, positive_int
+from ampelios_assets.cli.arguments import cluster_count, non_negative_int, positive_int
+from ampelios_assets.cli.quality_output import print_quality, quality_document
 from ampelios_assets.cli.segments_output import print_segments, segments_as_records
 from ampelios_assets.errors import AmpeliosError
 from ampelios_assets.results import load_segments
 from ampelios_assets.runs import RunRequest, run_segmentation
 from ampelios_assets.settings import Settings
+from ampelios_assets.stores import open_store
 
 _STEPS = ("raw_events", "sessionized_events", "journeys", "clusters")
 
@@ -31,8 +33,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--events", required=True, type=Path, help="events CSV, optionally .gz")
     parser.add_argument("--source-id", required=True, type=positive_int, help="site the events belong to")
     parser.add_argument(
-        "--cluster-count", type=positive_int, default=defaults.cluster_count,
-        help=f"number of segments (default {defaults.cluster_count})",
+        "--cluster-count", type=cluster_count, default=defaults.cluster_count,
+        help=f"number of segments, or auto to pick it from the segment labels (default {defaults.cluster_count})",
     )
     parser.add_argument(
         "--session-gap-minutes", type=positive_int, default=defaults.session_gap_minutes,
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     request = RunRequest(
         source_id=args.source_id,
         events_path=args.events.resolve(),
-        cluster_count=args.cluster_count,
+        cluster_count=defaults_if_auto(args.cluster_count, settings),
+        auto_cluster_count=args.cluster_count == "auto",
         session_gap_minutes=args.session_gap_minutes,
         max_session_minutes=args.max_session_minutes,
         is_initial_flow=not args.incremental,
@@ -70,12 +73,14 @@ def run(args: argparse.Namespace) -> int:
 
     counts = run_counts(result.metadata)
     segments = load_segments(settings, request.source_id)
+    run_metadata = open_store(settings).run_metadata(request.source_id)
     if args.json:
         document = {
             "run_id": result.run_id,
             "source_id": request.source_id,
             "counts": counts,
             "segments": segments_as_records(segments),
+            "quality": quality_document(run_metadata),
         }
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -85,7 +90,13 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"run {result.run_id} for source_id {request.source_id}")
         _print_counts(console, counts)
         print_segments(console, segments)
+        print_quality(console, run_metadata)
     return 0
+
+
+def defaults_if_auto(requested: int | str, settings: Settings) -> int:
+    """Return the cluster_count to send with a request: the setting's default when "auto" is requested."""
+    return settings.cluster_count if requested == "auto" else requested
 
 
 def run_counts(metadata: dict) -> dict:

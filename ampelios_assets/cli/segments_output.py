@@ -8,17 +8,21 @@ from rich.table import Table
 
 from ampelios_assets.engine.schema import FEATURE_NAMES
 
+_LABEL_COLUMNS = ("label", "name", "description")
+
 
 def segments_as_records(segments: pl.DataFrame) -> list[dict]:
-    """Return [{"id", "size", "centroid": {feature: value}}] in segment order."""
-    return [
-        {
-            "id": row["segment_id"],
-            "size": row["size"],
-            "centroid": {name: row[name] for name in FEATURE_NAMES},
-        }
-        for row in segments.iter_rows(named=True)
-    ]
+    """Return [{"id", "size", "label", "name", "description", "centroid": {feature: value}}] in segment order.
+
+    Runs published before segments had labels have no label, name or description.
+    """
+    records = []
+    for row in segments.iter_rows(named=True):
+        record = {"id": row["segment_id"], "size": row["size"]}
+        record.update({key: row[key] for key in _LABEL_COLUMNS if key in row})
+        record["centroid"] = {name: row[name] for name in FEATURE_NAMES}
+        records.append(record)
+    return records
 
 
 def print_segments(console: Console, segments: pl.DataFrame) -> None:
@@ -28,6 +32,9 @@ def print_segments(console: Console, segments: pl.DataFrame) -> None:
     table.add_column("id", justify="right")
     table.add_column("size", justify="right")
     table.add_column("share", justify="right")
+    labelled = "label" in segments.columns
+    if labelled:
+        table.add_column("label")
     for name in FEATURE_NAMES:
         table.add_column(name, justify="right")
     for row in segments.iter_rows(named=True):
@@ -36,6 +43,7 @@ def print_segments(console: Console, segments: pl.DataFrame) -> None:
             str(row["segment_id"]),
             f"{row['size']:,}",
             f"{share:.1%}",
+            *([row["label"]] if labelled else []),
             *(f"{row[name]:.3f}" for name in FEATURE_NAMES),
         )
     console.print(table)

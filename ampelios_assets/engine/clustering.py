@@ -92,15 +92,20 @@ class BehaviourSegmenter:
 
 
 def assign_segments(features: np.ndarray, model: dict) -> np.ndarray:
-    """Return the id of the nearest published centroid for each row of raw features."""
+    """Return the id of the nearest published centroid for each row of raw features.
+
+    Row i of model["centers"] has id model["segment_ids"][i], or i in models without ids.
+    """
     scaled = (np.log1p(np.asarray(features, dtype=np.float64)) - np.asarray(model["mean"])) / np.asarray(
         model["scale"]
     )
     centers = np.asarray(model["centers"])
     if len(centers) == 0:
         raise ValueError("the model has no centroids; run a full segmentation of the source first")
-    distances = ((scaled[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
-    return distances.argmin(axis=1)
+    # One column per centroid keeps memory at n x k instead of n x k x features.
+    distances = np.stack([((scaled - center) ** 2).sum(axis=1) for center in centers], axis=1)
+    segment_ids = np.asarray(model.get("segment_ids", range(len(centers))))
+    return segment_ids[distances.argmin(axis=1)]
 
 
 def _unique_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
