@@ -14,6 +14,7 @@ from strawberry.types import ExecutionResult
 
 from ampelios_api.auth import require_token
 from ampelios_api.errors import ApiError
+from ampelios_api.history_fields import HistoryQuery
 from ampelios_api.graphql_types import Centroid, MemberConnection, Run, Segment, Source
 from ampelios_api.service import AmpeliosService
 from ampelios_assets.engine.schema import FEATURE_NAMES
@@ -28,7 +29,7 @@ async def _call(info: strawberry.Info, write: bool, method: str, *args: Any) -> 
 
 
 @strawberry.type
-class Query:
+class Query(HistoryQuery):
     @strawberry.field(description="A run's status, current step, counts so far and error.")
     async def run(self, info: strawberry.Info, id: strawberry.ID) -> Run:
         return Run.from_status(await _call(info, False, "run", str(id)))

@@ -4,7 +4,7 @@
 (for example with `strawberry.tools.merge_types`). The resolvers read the
 store from `info.context["store"]` when the context provides one, else open
 the store the settings select. Failures are GraphQL errors with a `code`
-extension: NOT_FOUND for an unknown source or run, BAD_REQUEST otherwise.
+extension: NOT_FOUND for an unknown source or run, INVALID_ARGUMENT otherwise.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
+from ampelios_api.auth import require_token
+from ampelios_api.errors import ApiError
 from ampelios_assets.errors import AmpeliosError
 from ampelios_assets.history import run_transitions, visitor_history
 from ampelios_assets.settings import Settings
@@ -66,12 +67,17 @@ def _store(info: Info) -> SegmentStore:
     context = info.context
     if isinstance(context, dict) and context.get("store") is not None:
         return context["store"]
+    if isinstance(context, dict) and context.get("service") is not None:
+        # Inside the API: reads need the token when the server says so.
+        settings = context["service"].settings
+        require_token(context["request"], settings, write=False)
+        return open_store(settings)
     return open_store(Settings.from_env())
 
 
-def _graphql_error(error: AmpeliosError) -> GraphQLError:
-    code = "NOT_FOUND" if isinstance(error, NoSegmentsError) else "BAD_REQUEST"
-    return GraphQLError(str(error), extensions={"code": code})
+def _graphql_error(error: AmpeliosError) -> ApiError:
+    code = "NOT_FOUND" if isinstance(error, NoSegmentsError) else "INVALID_ARGUMENT"
+    return ApiError(code, str(error))
 
 
 @strawberry.type

@@ -302,3 +302,45 @@ def test_two_sources_run_one_after_another(server):
     assert later["startedAt"] >= earlier["finishedAt"]
     assert views[0] == views[1]
     assert sum(segment["users"] for segment in views[0]) == 200
+
+
+TRANSITIONS_QUERY = """
+query Transitions($sourceId: Int!) {
+  transitions(sourceId: $sourceId) { fromRun toRun transitions { fromSegmentId toSegmentId visitors } }
+}
+"""
+VISITOR_QUERY = """
+query Visitor($sourceId: Int!, $visitorId: Int!) {
+  visitor(sourceId: $sourceId, visitorId: $visitorId) { visitorId history { runId segmentId label } }
+}
+"""
+
+
+def test_transitions_and_visitor_history_over_http(server):
+    first = [f"{BASE_TSTAMP_MS + i * MINUTE_MS},{visitor},view,{i},"
+             for visitor in range(40) for i in range(1 + visitor % 4)]
+    later = [f"{BASE_TSTAMP_MS + 500 * MINUTE_MS},{visitor},addtocart,7," for visitor in range(30, 50)]
+    write_event_lines(server.data_dir / "history-a.csv", first)
+    write_event_lines(server.data_dir / "history-b.csv", later)
+    with server.client() as client:
+        run_ids = []
+        for name, initial in (("history-a.csv", True), ("history-b.csv", False)):
+            response = client.post(
+                "/trigger",
+                json={"source_id": 7, "cluster_count": 2, "events_path": f"./init-data/{name}", "is_initial_flow": initial},
+            )
+            assert response.status_code == 202, response.text
+            run = wait_for_run(client, response.json()["run_id"])
+            assert run["status"] == "SUCCESS", run["error"]
+            run_ids.append(response.json()["run_id"])
+
+        transitions = graphql(client, TRANSITIONS_QUERY, sourceId=7)["data"]["transitions"]
+        history = graphql(client, VISITOR_QUERY, sourceId=7, visitorId=45)["data"]["visitor"]
+        unknown = graphql(client, VISITOR_QUERY, sourceId=99, visitorId=1)
+
+    assert (transitions["fromRun"], transitions["toRun"]) == tuple(run_ids)
+    assert sum(row["visitors"] for row in transitions["transitions"]) == 50
+    newcomers = [row for row in transitions["transitions"] if row["fromSegmentId"] is None]
+    assert sum(row["visitors"] for row in newcomers) == 10
+    assert [entry["runId"] for entry in history["history"]] == [run_ids[1]]
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -59,4 +59,4 @@ def test_single_run_is_bad_request(tmp_path):
     store = EmbeddedStore(tmp_path)
     store.publish_run(2, "only", pl.DataFrame({"segment_id": [0], "size": [1]}, schema={"segment_id": pl.Int32, "size": pl.Int64}), _frame([(1, 0)]))
     result = SCHEMA.execute_sync("{ transitions(sourceId: 2) { toRun } }", context_value={"store": store})
-    assert result.errors[0].extensions["code"] == "BAD_REQUEST"
+    assert result.errors[0].extensions["code"] == "INVALID_ARGUMENT"
