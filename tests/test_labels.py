@@ -25,7 +25,9 @@ def _centroid(views=1.0, addtocarts=0.0, transactions=0.0, sessions=1.0):
         (_centroid(views=5, addtocarts=2.0, transactions=0.1, sessions=1.5), "cart_abandoner"),
         (_centroid(views=9, sessions=2.0), "engaged_browser"),
         (_centroid(views=3, sessions=3.0), "engaged_browser"),
-        (_centroid(views=20, sessions=1.0), "one_time_browser"),
+        (_centroid(views=20, sessions=1.0), "single_visit_browser"),
+        (_centroid(views=2.5, sessions=1.0), "single_visit_browser"),
+        (_centroid(views=2.4, sessions=1.0), "one_time_browser"),
         (_centroid(views=1.2, sessions=1.1), "one_time_browser"),
         (_centroid(views=3, sessions=2.0), "returning_browser"),
     ],
@@ -38,7 +40,7 @@ def test_duplicate_labels_get_suffix():
     segments = pl.DataFrame(
         [
             {"segment_id": 0, "size": 10, **_centroid(views=1.0)},
-            {"segment_id": 1, "size": 5, **_centroid(views=2.0)},
+            {"segment_id": 1, "size": 5, **_centroid(views=1.5)},
             {"segment_id": 2, "size": 2, **_centroid(views=6, addtocarts=3, transactions=2.0, sessions=4)},
         ]
     )

@@ -9,7 +9,8 @@ members), first rule that applies wins:
 | `buyer` | transactions >= 0.5: most members bought |
 | `cart_abandoner` | addtocarts >= 0.5: most members filled a cart but did not buy |
 | `engaged_browser` | sessions or views at least twice the population mean, and at least 2 sessions |
-| `one_time_browser` | sessions < 1.5: most members came once and neither carted nor bought |
+| `single_visit_browser` | sessions < 1.5 and views_per_session >= 2.5: one visit that looked at several items, no purchase signal |
+| `one_time_browser` | sessions < 1.5: most members came once, looked at about one item and neither carted nor bought |
 | `returning_browser` | anything else: several visits, no purchase signal, ordinary activity |
 
 When two segments get the same label, the later ones (by segment_id) get a
@@ -27,12 +28,14 @@ CART_MIN_ADDTOCARTS = 0.5
 ENGAGED_MIN_RATIO = 2.0
 ENGAGED_MIN_SESSIONS = 2.0
 ONE_TIME_MAX_SESSIONS = 1.5
+SINGLE_VISIT_MIN_VIEWS_PER_SESSION = 2.5
 
 LABEL_TEXT = {
     "repeat_buyer": "repeat high-value buyers",
     "buyer": "buyers",
     "cart_abandoner": "cart abandoners, likely to buy",
     "engaged_browser": "engaged browsers",
+    "single_visit_browser": "single-visit browsers, several items viewed, no purchase signal",
     "one_time_browser": "one-time visitors, no purchase signal",
     "returning_browser": "returning browsers, no purchase signal",
 }
@@ -51,6 +54,8 @@ def centroid_label(centroid: dict, population: dict) -> str:
     more_views = centroid["views"] >= ENGAGED_MIN_RATIO * population["views"]
     if (more_sessions or more_views) and sessions >= ENGAGED_MIN_SESSIONS:
         return "engaged_browser"
+    if sessions < ONE_TIME_MAX_SESSIONS and centroid["views_per_session"] >= SINGLE_VISIT_MIN_VIEWS_PER_SESSION:
+        return "single_visit_browser"
     if sessions < ONE_TIME_MAX_SESSIONS:
         return "one_time_browser"
     return "returning_browser"
