@@ -171,17 +171,6 @@ SETTINGS: dict[str, Setting] = {
 STORAGE_KINDS = ("embedded", "postgres")
 
 
-def _positive_float(name: str, text: str) -> float:
-    env_var = SETTINGS[name].env_var
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingError(f"{env_var}={text!r} is not a number") from None
-    if not value >= 0:
-        raise SettingError(f"{env_var}={value} is invalid; give 0 or a positive number")
-    return value
-
-
 def _date_to_ms(name: str, text: str) -> int:
     try:
         day = dt.date.fromisoformat(text)
@@ -299,8 +288,8 @@ class Settings:
             api_token_for_reads=_boolean("api_token_for_reads", raw["api_token_for_reads"]),
             max_body_bytes=_positive_int("max_body_bytes", raw["max_body_bytes"]),
             dev_mode=_boolean("dev_mode", raw["dev_mode"]),
-            min_centroid_distance=_positive_float("min_centroid_distance", raw["min_centroid_distance"]),
-            segment_match_max_distance=_positive_float(
+            min_centroid_distance=_non_negative_number("min_centroid_distance", raw["min_centroid_distance"]),
+            segment_match_max_distance=_non_negative_number(
                 "segment_match_max_distance", raw["segment_match_max_distance"]
             ),
             quality_sample_size=_positive_int("quality_sample_size", raw["quality_sample_size"], 100),
