@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import polars as pl
 
-from ampelios_assets.generation.retailrocket import (
+from ampelios_assets.generation.event_format import (
     ADDTOCART,
     ITEM_ID_LIMIT,
     TRANSACTION,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ampelios_assets.generation.retailrocket import EVENT_COLUMNS
+from ampelios_assets.engine.schema import CSV_COLUMNS as EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
 
