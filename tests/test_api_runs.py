@@ -327,15 +327,15 @@ def test_transitions_and_visitor_history_over_http(server):
         for name, initial in (("history-a.csv", True), ("history-b.csv", False)):
             response = client.post(
                 "/trigger",
-                json={"source_id": 7, "cluster_count": 2, "events_path": f"./init-data/{name}", "is_initial_flow": initial},
+                json={"source_id": 17, "cluster_count": 2, "events_path": f"./init-data/{name}", "is_initial_flow": initial},
             )
             assert response.status_code == 202, response.text
             run = wait_for_run(client, response.json()["run_id"])
             assert run["status"] == "SUCCESS", run["error"]
             run_ids.append(response.json()["run_id"])
 
-        transitions = graphql(client, TRANSITIONS_QUERY, sourceId=7)["data"]["transitions"]
-        history = graphql(client, VISITOR_QUERY, sourceId=7, visitorId=45)["data"]["visitor"]
+        transitions = graphql(client, TRANSITIONS_QUERY, sourceId=17)["data"]["transitions"]
+        history = graphql(client, VISITOR_QUERY, sourceId=17, visitorId=45)["data"]["visitor"]
         unknown = graphql(client, VISITOR_QUERY, sourceId=99, visitorId=1)
 
     assert (transitions["fromRun"], transitions["toRun"]) == tuple(run_ids)
