@@ -112,20 +112,36 @@ def test_initial_flow_replaces_events(settings, tmp_path):
     assert load_assignments(settings, 1)["visitor_id"].to_list() == [3]
 
 
-def test_header_only_file_gives_no_segments(settings, tmp_path):
+def test_header_only_file_fails_clearly(settings, tmp_path):
     result = run_segmentation(settings, _request(write_event_lines(tmp_path / "e.csv", [])))
-    assert result.success, result.error
-    assert result.metadata["raw_events"]["rows_read"] == 0
-    assert load_segments(settings, 1).height == 0
-    assert "found 0 distinct segments" in result.metadata["clusters"]["warnings"]
+    assert not result.success
+    assert "has a header but no events" in result.error
 
 
-def test_file_of_only_bad_rows_fails_nothing(settings, tmp_path):
+def test_only_bad_rows_fail_and_keep_rejected(settings, tmp_path, small_events):
+    run_segmentation(settings, _request(small_events))
+    before = load_assignments(settings, 1)
+    stored_before = pl.read_parquet(asset_path(settings.output_dir, "raw_events", "1"))
     path = write_event_lines(tmp_path / "e.csv", ["x,1,view,5,", f"{T},1,click,5,"])
+
     result = run_segmentation(settings, _request(path))
-    assert result.success, result.error
-    assert result.metadata["raw_events"]["rejected"] == 2
-    assert load_assignments(settings, 1).height == 0
+
+    assert not result.success
+    assert "all 2 rows were rejected (invalid_timestamp 1, unknown_event 1)" in result.error
+    rejected = pl.read_parquet(asset_path(settings.output_dir, "rejected_events", "1"))
+    assert rejected["reason"].to_list() == ["invalid_timestamp", "unknown_event"]
+    assert load_assignments(settings, 1).equals(before)
+    assert pl.read_parquet(asset_path(settings.output_dir, "raw_events", "1")).equals(stored_before)
+
+
+def test_timestamps_in_seconds_get_a_hint(settings, tmp_path, small_events):
+    # A source with segments already: the failed run must not reach matching.
+    run_segmentation(settings, _request(small_events))
+    path = write_event_lines(tmp_path / "e.csv", [f"{T // 1000},1,view,5,", f"{T // 1000 + 60},2,view,6,"])
+    result = run_segmentation(settings, _request(path))
+    assert not result.success
+    assert "timestamp_out_of_range 2" in result.error
+    assert "look like Unix seconds" in result.error
 
 
 def test_missing_file_fails_with_its_path(settings, tmp_path):

@@ -138,3 +138,11 @@ def test_new_segment_records_nearest_distance():
     match = match_segments(previous, _model([[0, 0.5], [0, 3]]), max_distance=1.0)
     assert match.segment_ids == [0, 1]
     assert match.distances == [0.5, 3.0]
+
+
+def test_empty_refit_keeps_next_id():
+    previous = _model([[0, 0], [5, 5]], segment_ids=[3, 7], next_segment_id=9)
+    match = match_segments(previous, _model(np.zeros((0, 2)).tolist()), max_distance=1.0)
+    assert match.segment_ids == []
+    assert match.distances == []
+    assert match.next_segment_id == 9

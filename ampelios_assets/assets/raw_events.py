@@ -8,6 +8,8 @@ from dagster import AssetExecutionContext, AssetOut, Config, MetadataValue, Outp
 from pydantic import Field
 
 from ampelios_assets.engine import read_event_csv, validated_events
+from ampelios_assets.engine.validation import no_valid_events_message
+from ampelios_assets.errors import EventFileError
 from ampelios_assets.engine.ordering import distinct_sorted_events
 from ampelios_assets.assets.timing import stopwatch
 from ampelios_assets.parquet_io_manager import asset_path
@@ -57,6 +59,16 @@ def raw_events(context: AssetExecutionContext, config: RawEventsConfig, ampelios
         )
 
     yield Output(
+        validation.rejected,
+        output_name="rejected_events",
+        metadata={"rejected": rejected_total, "rejected_by_reason": MetadataValue.json(validation.rejected_by_reason)},
+    )
+    if validation.events.height == 0:
+        # The rejected rows are stored above; failing here keeps the source's
+        # stored events and published segments as they were.
+        raise EventFileError(no_valid_events_message(config.events_path, validation))
+
+    yield Output(
         events,
         output_name="raw_events",
         metadata={
@@ -72,11 +84,6 @@ def raw_events(context: AssetExecutionContext, config: RawEventsConfig, ampelios
             "ignored_columns": ", ".join(validation.ignored_columns) or "none",
             "seconds": timing["seconds"],
         },
-    )
-    yield Output(
-        validation.rejected,
-        output_name="rejected_events",
-        metadata={"rejected": rejected_total, "rejected_by_reason": MetadataValue.json(validation.rejected_by_reason)},
     )
 
 

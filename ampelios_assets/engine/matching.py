@@ -58,6 +58,8 @@ def match_segments(previous: dict | None, model: dict, max_distance: float) -> S
 
     previous_ids = model_segment_ids(previous)
     next_id = max(int(previous.get("next_segment_id", 0)), max(previous_ids) + 1)
+    if new_count == 0:
+        return SegmentMatch([], [], [], next_id)
     old_centers = centers_in_model_space(previous, model)
     new_centers = np.asarray(model["centers"])
     cost = np.linalg.norm(new_centers[:, None, :] - old_centers[None, :, :], axis=2)

@@ -195,3 +195,24 @@ def validated_events(
         ignored_columns=ignored_columns,
     )
 
+
+# Unix seconds of 2000-01-01 and 2100-01-01: a timestamp between them is
+# almost surely in seconds where milliseconds were expected.
+_SECONDS_RANGE = (946_684_800, 4_102_444_800)
+
+
+def no_valid_events_message(events_path, validation: ValidatedEvents) -> str:
+    """Return the error for a file with no valid event, naming the reasons and the likely cause."""
+    if validation.rows_read == 0:
+        return f"events file {str(events_path)!r} has a header but no events; add event lines below the header"
+
+    reasons = ", ".join(f"{reason} {count}" for reason, count in validation.rejected_by_reason.items() if count)
+    message = (
+        f"events file {str(events_path)!r} has no valid event: all {validation.rows_read} rows were rejected "
+        f"({reasons}); the rejected rows and their reasons are in rejected_events"
+    )
+    timestamps = validation.rejected["timestamp"].cast(pl.Int64, strict=False).drop_nulls()
+    low, high = _SECONDS_RANGE
+    if timestamps.len() and ((timestamps >= low) & (timestamps < high)).mean() > 0.5:
+        message += "; the timestamps look like Unix seconds, and the format needs Unix milliseconds"
+    return message
