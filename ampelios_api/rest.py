@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ampelios_api.auth import require_token
+from ampelios_assets.runs import SOURCE_ID_RANGE
 from ampelios_api.errors import ApiError, error_response
 from ampelios_api.service import AmpeliosService
 from ampelios_assets.engine.schema import FEATURE_NAMES
@@ -80,8 +81,9 @@ def _view_parameters(request: Request) -> tuple[int, bool]:
     text = request.query_params.get("source_id")
     if text is None:
         raise ApiError("INVALID_ARGUMENT", "source_id is required, as in /view?source_id=1")
-    if not text.isdigit() or int(text) < 1:
-        raise ApiError("INVALID_ARGUMENT", f"source_id must be a positive integer, got {text!r}")
+    low, high = SOURCE_ID_RANGE
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ApiError("INVALID_ARGUMENT", f"source_id must be an integer between {low} and {high}, got {text!r}")
     verbose = request.query_params.get("verbose", "false").lower()
     if verbose not in ("true", "false"):
         raise ApiError("INVALID_ARGUMENT", f"verbose must be true or false, got {verbose!r}")

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from ampelios_api.errors import ApiError
-from ampelios_assets.runs import CLUSTER_COUNT_RANGE, RunRequest
+from ampelios_assets.runs import CLUSTER_COUNT_RANGE, SESSION_GAP_MINUTES_RANGE, SOURCE_ID_RANGE, RunRequest
 from ampelios_assets.settings import Settings
 
 # A single segment does not separate visitors, so the API requires at least
 # two. `ampelios run` still allows 1 for experiments.
 API_CLUSTER_COUNT_RANGE = (2, CLUSTER_COUNT_RANGE[1])
 # A week: a longer gap would merge a visitor's whole history into one session.
-MAX_SESSION_GAP_MINUTES = 7 * 24 * 60
+MAX_SESSION_GAP_MINUTES = SESSION_GAP_MINUTES_RANGE[1]
 
 TRIGGER_FIELDS = (
     "source_id",
@@ -39,7 +39,7 @@ def run_request(fields: dict[str, Any], settings: Settings) -> RunRequest:
         )
 
     problems = []
-    source_id = _integer(fields, "source_id", None, 1, None, problems)
+    source_id = _integer(fields, "source_id", None, *SOURCE_ID_RANGE, problems)
     low, high = API_CLUSTER_COUNT_RANGE
     cluster_count = _integer(fields, "cluster_count", settings.cluster_count, low, high, problems)
     session_gap_minutes = _integer(

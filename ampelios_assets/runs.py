@@ -22,6 +22,11 @@ from ampelios_assets.partitions import source_partitions
 from ampelios_assets.settings import Settings
 
 CLUSTER_COUNT_RANGE = (1, 50)
+# GraphQL's Int and PostgreSQL's integer are 32-bit signed, so larger ids
+# could be stored but never read back.
+SOURCE_ID_RANGE = (1, 2**31 - 1)
+# A gap longer than a week would merge visits that no analyst calls one session.
+SESSION_GAP_MINUTES_RANGE = (1, 7 * 24 * 60)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,13 +44,17 @@ class RunRequest:
 
     def check(self) -> None:
         """Raise SettingError naming the first invalid parameter."""
-        if self.source_id < 1:
-            raise SettingError(f"source_id must be a positive integer, got {self.source_id}")
+        low, high = SOURCE_ID_RANGE
+        if not low <= self.source_id <= high:
+            raise SettingError(f"source_id must be an integer between {low} and {high}, got {self.source_id}")
         low, high = CLUSTER_COUNT_RANGE
         if not low <= self.cluster_count <= high:
             raise SettingError(f"cluster_count must lie between {low} and {high}, got {self.cluster_count}")
-        if self.session_gap_minutes < 1:
-            raise SettingError(f"session_gap_minutes must be at least 1, got {self.session_gap_minutes}")
+        low, high = SESSION_GAP_MINUTES_RANGE
+        if not low <= self.session_gap_minutes <= high:
+            raise SettingError(
+                f"session_gap_minutes must lie between {low} and {high} (one week), got {self.session_gap_minutes}"
+            )
         if self.max_session_minutes < 0:
             raise SettingError(f"max_session_minutes must be 0 (off) or positive, got {self.max_session_minutes}")
 

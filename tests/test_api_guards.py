@@ -83,8 +83,9 @@ def test_outside_path_error_names_setting(server):
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        ({"source_id": 0}, "source_id must be at least 1, got 0"),
-        ({"source_id": -3}, "source_id must be at least 1, got -3"),
+        ({"source_id": 0}, "source_id must be between 1 and 2147483647, got 0"),
+        ({"source_id": 2**31}, "source_id must be between 1 and 2147483647, got 2147483648"),
+        ({"source_id": -3}, "source_id must be between 1 and 2147483647, got -3"),
         ({"source_id": "1"}, "source_id must be an integer, got '1'"),
         ({"source_id": True}, "source_id must be an integer, got True"),
         ({"source_id": 1.5}, "source_id must be an integer, got 1.5"),
@@ -109,7 +110,7 @@ def test_every_invalid_field_reported(server):
     with server.client() as client:
         response = client.post("/trigger", json=body)
     message = assert_envelope(response, 400, "INVALID_ARGUMENT")
-    assert "source_id must be at least 1, got 0" in message
+    assert "source_id must be between 1 and 2147483647, got 0" in message
     assert "cluster_count must be between 2 and 50, got 99" in message
 
 
@@ -192,8 +193,9 @@ def test_body_at_limit_accepted_as_json(server):
     ("params", "code", "fragment"),
     [
         ({}, "INVALID_ARGUMENT", "source_id is required"),
-        ({"source_id": "0"}, "INVALID_ARGUMENT", "source_id must be a positive integer, got '0'"),
-        ({"source_id": "abc"}, "INVALID_ARGUMENT", "source_id must be a positive integer, got 'abc'"),
+        ({"source_id": "0"}, "INVALID_ARGUMENT", "source_id must be an integer between 1 and 2147483647, got '0'"),
+        ({"source_id": "2147483648"}, "INVALID_ARGUMENT", "source_id must be an integer between 1 and 2147483647, got '2147483648'"),
+        ({"source_id": "abc"}, "INVALID_ARGUMENT", "source_id must be an integer between 1 and 2147483647, got 'abc'"),
         ({"source_id": "1", "verbose": "maybe"}, "INVALID_ARGUMENT", "verbose must be true or false"),
         ({"source_id": "1", "limit": "3"}, "UNKNOWN_FIELD", "limit"),
     ],

@@ -134,3 +134,47 @@ def test_generate_then_run_planted_recovers_groups(environment, tmp_path):
     joined = pl.read_csv(exported).join(truth, left_on="visitor_id", right_on="visitorid")
     assert joined.height == 5000
     assert adjusted_rand_score(joined["group"].to_list(), joined["segment_id"].to_list()) >= 0.9
+
+
+def test_run_rejected_while_source_has_unfinished_run(environment, events_path, tmp_path):
+    from dagster import DagsterInstance, DagsterRunStatus
+    from dagster._core.instance.ref import InstanceRef
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    home = Path(environment["DAGSTER_HOME"])
+    home.mkdir(parents=True)
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        instance.add_run(
+            DagsterRun(
+                job_name="segment_visitors",
+                run_id="0f0f0f0f-0000-4000-8000-000000000001",
+                status=DagsterRunStatus.STARTED,
+                tags={"dagster/partition": "3"},
+            )
+        )
+    blocked = ampelios(environment, "run", "--events", str(events_path), "--source-id", "3")
+    other_source = ampelios(environment, "run", "--events", str(events_path), "--source-id", "4", "--cluster-count", "2")
+    assert blocked.returncode == 1
+    assert "source_id 3 has an unfinished run 0f0f0f0f-0000-4000-8000-000000000001" in blocked.stderr
+    assert other_source.returncode == 0, other_source.stderr
+
+
+def test_invalid_setting_is_one_line_error(environment):
+    environment["AMPELIOS_CLUSTER_COUNT"] = "abc"
+    completed = ampelios(environment, "--help")
+    assert completed.returncode == 1
+    assert completed.stderr.strip() == "ampelios: error: AMPELIOS_CLUSTER_COUNT='abc' is not an integer"
+
+
+def test_run_failure_prints_no_stack_trace(environment, tmp_path):
+    path = write_event_lines(tmp_path / "e.csv", ["1,2"], header="time,visitor")
+    completed = ampelios(environment, "run", "--events", str(path), "--source-id", "1")
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+
+
+def test_source_id_above_32_bits_rejected(environment, events_path):
+    completed = ampelios(environment, "run", "--events", str(events_path), "--source-id", "3000000000")
+    assert completed.returncode == 2
+    assert "3000000000 is above the largest source id 2147483647" in completed.stderr

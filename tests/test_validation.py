@@ -160,3 +160,16 @@ def test_valid_events_sorted_whatever_the_file_order(tmp_path):
     assert forward.select(pl.col("event").cast(pl.String)).to_series().to_list() == [
         "view", "addtocart", "view", "view"
     ]
+
+
+def test_truncated_gzip_names_file(tmp_path):
+    path = tmp_path / "events.csv.gz"
+    whole = gzip.compress(("timestamp,visitorid,event,itemid,transactionid\n" + f"{T},1,view,5,\n" * 2000).encode())
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(EventFileError, match=r"events.csv.gz' is not a readable CSV file: .*complete gzip"):
+        read_event_csv(path)
+
+
+def test_directory_is_not_an_events_file(tmp_path):
+    with pytest.raises(EventFileError, match="is a directory; give the events file inside it"):
+        read_event_csv(tmp_path)

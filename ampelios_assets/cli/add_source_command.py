@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ampelios_assets.cli.arguments import positive_int
+from ampelios_assets.cli.arguments import source_id
 from ampelios_assets.runs import add_source_partition, dagster_instance
 from ampelios_assets.settings import Settings
 
@@ -16,7 +16,7 @@ def add_parser(commands) -> None:
         description="Add a source_id to the dynamic partitions of the Dagster instance. "
         "`ampelios run` does this by itself.",
     )
-    parser.add_argument("--source-id", required=True, type=positive_int, help="site to register")
+    parser.add_argument("--source-id", required=True, type=source_id, help="site to register")
     parser.set_defaults(handler=add_source)
 
 

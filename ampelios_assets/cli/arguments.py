@@ -32,3 +32,13 @@ def cluster_count(text: str) -> int | str:
     if text == "auto":
         return text
     return positive_int(text)
+
+
+def source_id(text: str) -> int:
+    """argparse type: a source id, a positive 32-bit integer."""
+    from ampelios_assets.runs import SOURCE_ID_RANGE
+
+    value = positive_int(text)
+    if value > SOURCE_ID_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"{value} is above the largest source id {SOURCE_ID_RANGE[1]}")
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ampelios_assets.cli.arguments import positive_int
+from ampelios_assets.cli.arguments import source_id
 from ampelios_assets.engine.schema import FEATURE_NAMES
 from ampelios_assets.results import load_assignments
 from ampelios_assets.settings import Settings
@@ -17,7 +17,7 @@ def add_parser(commands) -> None:
         help="write every visitor's segment and features as CSV",
         description="Write visitor_id, segment_id and the six features of every visitor of one source.",
     )
-    parser.add_argument("--source-id", required=True, type=positive_int, help="site to export")
+    parser.add_argument("--source-id", required=True, type=source_id, help="site to export")
     parser.add_argument("--out", required=True, type=Path, help="CSV file to write")
     parser.set_defaults(handler=export)
 

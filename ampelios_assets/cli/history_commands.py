@@ -9,7 +9,7 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from ampelios_assets.cli.arguments import non_negative_int, positive_int
+from ampelios_assets.cli.arguments import non_negative_int, source_id
 from ampelios_assets.history import run_transitions, visitor_history
 from ampelios_assets.settings import Settings
 from ampelios_assets.stores import open_store
@@ -22,7 +22,7 @@ def add_parsers(commands) -> None:
         description="Print from segment, to segment and visitor count between two runs of a source "
         "(default: the latest run and the one before it).",
     )
-    transitions.add_argument("--source-id", required=True, type=positive_int, help="site to read")
+    transitions.add_argument("--source-id", required=True, type=source_id, help="site to read")
     transitions.add_argument("--from-run", help="earlier run id (default: the run before --to-run)")
     transitions.add_argument("--to-run", help="later run id (default: the latest run)")
     transitions.add_argument("--json", action="store_true", help="print one JSON document and nothing else on stdout")
@@ -33,7 +33,7 @@ def add_parsers(commands) -> None:
         help="print one visitor's segment in every run",
         description="Print the run id, publication time, segment id and label of one visitor in each run of a source.",
     )
-    history.add_argument("--source-id", required=True, type=positive_int, help="site to read")
+    history.add_argument("--source-id", required=True, type=source_id, help="site to read")
     history.add_argument("--visitor-id", required=True, type=non_negative_int, help="visitor to follow")
     history.add_argument("--json", action="store_true", help="print one JSON document and nothing else on stdout")
     history.set_defaults(handler=print_history)

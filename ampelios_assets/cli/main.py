@@ -6,8 +6,6 @@ import argparse
 import logging
 import sys
 
-from ampelios_assets.cli import add_source_command, export_command, generate_command, run_command, serve_command
-from ampelios_assets.cli import history_commands, report_command
 from ampelios_assets.errors import AmpeliosError
 
 _EXIT_FAILURE = 1
@@ -15,6 +13,18 @@ _EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here because the subcommands read AMPELIOS_* settings when
+    # they load, and main() reports an invalid setting as a one-line error.
+    from ampelios_assets.cli import (
+        add_source_command,
+        export_command,
+        generate_command,
+        history_commands,
+        report_command,
+        run_command,
+        serve_command,
+    )
+
     parser = argparse.ArgumentParser(
         prog="ampelios", description="Segment e-commerce visitors by their browsing behaviour."
     )
@@ -32,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; errors go to stderr with a non-zero exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except AmpeliosError as error:
+        print(f"ampelios: error: {error}", file=sys.stderr)
+        return _EXIT_FAILURE
+    args = parser.parse_args(argv)
     try:
         return args.handler(args)
     except AmpeliosError as error:

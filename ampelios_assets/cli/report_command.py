@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ampelios_assets.cli.arguments import positive_int
+from ampelios_assets.cli.arguments import source_id
 from ampelios_assets.report import segments_report_html
 from ampelios_assets.settings import Settings
 from ampelios_assets.stores import open_store
@@ -18,7 +18,7 @@ def add_parser(commands) -> None:
         description="Write one HTML file with the latest run's segments, quality figures and charts. "
         "It loads nothing from the network.",
     )
-    parser.add_argument("--source-id", required=True, type=positive_int, help="site to report on")
+    parser.add_argument("--source-id", required=True, type=source_id, help="site to report on")
     parser.add_argument("--out", required=True, type=Path, help="HTML file to write")
     parser.set_defaults(handler=report)
 

@@ -10,14 +10,19 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ampelios_assets.cli.arguments import cluster_count, non_negative_int, positive_int
+from ampelios_assets.cli.arguments import cluster_count, non_negative_int, positive_int, source_id
 from ampelios_assets.cli.quality_output import print_quality, quality_document
 from ampelios_assets.cli.segments_output import print_segments, segments_as_records
 from ampelios_assets.errors import AmpeliosError
 from ampelios_assets.results import load_segments
-from ampelios_assets.runs import RunRequest, run_segmentation
+from ampelios_assets.run_status import source_run_ids
+from ampelios_assets.runs import RunRequest, dagster_instance, run_segmentation
 from ampelios_assets.settings import Settings
 from ampelios_assets.stores import open_store
+
+# Dagster's console logger would print a failed step's whole stack trace;
+# the CLI reports the error itself in one line.
+_DAGSTER_LOG_LEVEL = "CRITICAL"
 
 _STEPS = ("raw_events", "sessionized_events", "journeys", "clusters")
 
@@ -31,7 +36,7 @@ def add_parser(commands) -> None:
         "for one source through Dagster, then print the segments.",
     )
     parser.add_argument("--events", required=True, type=Path, help="events CSV, optionally .gz")
-    parser.add_argument("--source-id", required=True, type=positive_int, help="site the events belong to")
+    parser.add_argument("--source-id", required=True, type=source_id, help="site the events belong to")
     parser.add_argument(
         "--cluster-count", type=cluster_count, default=defaults.cluster_count,
         help=f"number of segments, or auto to pick it from the segment labels (default {defaults.cluster_count})",
@@ -64,8 +69,11 @@ def run(args: argparse.Namespace) -> int:
         is_initial_flow=not args.incremental,
     )
     request.check()
+    if request.events_path.is_dir():
+        raise AmpeliosError(f"--events '{args.events}' is a directory; give the events file inside it")
     if not request.events_path.is_file():
         raise AmpeliosError(f"events file '{args.events}' not found; check the --events path")
+    _check_no_unfinished_run(settings, request.source_id)
 
     result = _run_with_progress(settings, request, show=not args.json and sys.stderr.isatty())
     if not result.success:
@@ -99,6 +107,17 @@ def defaults_if_auto(requested: int | str, settings: Settings) -> int:
     return settings.cluster_count if requested == "auto" else requested
 
 
+def _check_no_unfinished_run(settings: Settings, source_id: int) -> None:
+    # Two runs of one source would race to publish; the API rejects a
+    # trigger in the same case.
+    unfinished = source_run_ids(dagster_instance(settings), source_id, unfinished_only=True)
+    if unfinished:
+        raise AmpeliosError(
+            f"source_id {source_id} has an unfinished run {unfinished[0]}; wait for it to finish, "
+            "or, if its process has died, terminate it in the Dagster UI and run again"
+        )
+
+
 def run_counts(metadata: dict) -> dict:
     """Pick the figures a user checks after a run from the assets' metadata."""
     raw = metadata["raw_events"]
@@ -120,7 +139,7 @@ def run_counts(metadata: dict) -> dict:
 
 def _run_with_progress(settings, request, show: bool):
     if not show:
-        return run_segmentation(settings, request, log_level="WARNING")
+        return run_segmentation(settings, request, log_level=_DAGSTER_LOG_LEVEL)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(f"source {request.source_id}: {_STEPS[0]}", total=len(_STEPS))
@@ -130,7 +149,7 @@ def _run_with_progress(settings, request, show: bool):
             following = _STEPS[done] if done < len(_STEPS) else "done"
             progress.update(task, completed=done, description=f"source {request.source_id}: {following}")
 
-        return run_segmentation(settings, request, on_step_done=step_done, log_level="WARNING")
+        return run_segmentation(settings, request, on_step_done=step_done, log_level=_DAGSTER_LOG_LEVEL)
 
 
 def _print_counts(console: Console, counts: dict) -> None:

@@ -17,6 +17,8 @@ def read_event_csv(path: str | Path) -> pl.DataFrame:
     Gzip-compressed files are recognised by their content, whatever their name.
     """
     path = Path(path)
+    if path.is_dir():
+        raise EventFileError(f"events path {str(path)!r} is a directory; give the events file inside it")
     if not path.is_file():
         raise EventFileError(
             f"events file {str(path)!r} not found; check the path or place the file in the data directory"
@@ -32,8 +34,12 @@ def read_event_csv(path: str | Path) -> pl.DataFrame:
             f"events file {str(path)!r} is empty; expected a header line "
             f"{','.join(CSV_COLUMNS)} followed by one event per line"
         ) from None
-    except pl.exceptions.ComputeError as error:
-        raise EventFileError(f"events file {str(path)!r} is not a readable CSV file: {error}") from None
+    except (pl.exceptions.ComputeError, OSError) as error:
+        # OSError covers a truncated or corrupt gzip stream.
+        raise EventFileError(
+            f"events file {str(path)!r} is not a readable CSV file: {error}; "
+            "check that it is UTF-8 text, or complete gzip, with comma-separated fields"
+        ) from None
 
     missing = [column for column in CSV_COLUMNS if column not in raw.columns]
     if missing:
