@@ -22,8 +22,23 @@ from ampelios_assets.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+def _log_to_stderr_unless_configured() -> None:
+    # Under plain uvicorn only uvicorn's own loggers have handlers, so the
+    # app's run starts, failures and rejections would be lost.
+    if logging.getLogger().handlers:
+        return
+    for name in ("ampelios_api", "ampelios_assets"):
+        package_logger = logging.getLogger(name)
+        if not package_logger.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            package_logger.addHandler(handler)
+            package_logger.setLevel(logging.INFO)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app for `settings` (default: read from the environment)."""
+    _log_to_stderr_unless_configured()
     settings = settings or Settings.from_env()
     service = AmpeliosService(settings)
     graphql = AmpeliosGraphQL(service)

@@ -64,7 +64,7 @@ class RunLauncher:
         )
         thread.start()
         logger.info(
-            "started run %s for source_id %s on %s (cluster_count %s)",
+            "accepted run %s for source_id %s on %s (cluster_count %s); it starts when no other run is going",
             run_id, request.source_id, request.events_path.name, request.cluster_count,
         )
         return run_id
@@ -122,7 +122,7 @@ class RunLauncher:
             raise ApiError(
                 "RUN_IN_PROGRESS",
                 f"source_id {source_id} already has run {running} in progress; "
-                "poll it with the run query and trigger again when it has finished",
+                "poll it with the GraphQL run query (or watch it in the Dagster UI) and trigger again when it has finished",
             )
 
     def _execute(self, request: RunRequest, run_id: str) -> None:

@@ -281,7 +281,7 @@ def test_token_allows_trigger_and_stays_out_of_log(token_server):
     assert view.status_code == 200
     assert len(view.json()) == 5
     log = token_server.log()
-    assert "started run" in log
+    assert "accepted run" in log
     assert TOKEN not in log
 
 

@@ -434,3 +434,12 @@ def test_write_groups_round_trip(planted, tmp_path):
 
     assert path.read_text().splitlines()[0] == "visitorid,group"
     assert pl.read_csv(path).equals(truth)
+
+
+def test_max_visitors_is_the_largest_that_fits():
+    from ampelios_assets.generation.retailrocket import max_visitors
+
+    most = max_visitors()
+    assert retailrocket_totals(most).items <= 466_868
+    with pytest.raises(ValueError, match=f"generate at most {most:,} visitors"):
+        retailrocket_totals(most + 1)

@@ -276,3 +276,54 @@ def test_replay_on_postgres_store_equals_batch(broker, database_url, batch_setti
     kafka_sizes = sorted(load_segments(postgres_settings, 1)["size"].to_list())
     batch_sizes = sorted(load_segments(batch_settings, 1)["size"].to_list())
     assert kafka_sizes == batch_sizes
+
+
+def _ampelios_with(settings, *args):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "AMPELIOS_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "AMPELIOS_KAFKA_TOPIC": settings.kafka_topic,
+            "AMPELIOS_KAFKA_POLL_TIMEOUT_S": "2",
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "ampelios_assets.cli.main", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_produce_command_feeds_the_sensor(broker, settings, tmp_path):
+    topic = f"produced-{uuid.uuid4().hex[:8]}"  # the command creates it
+    produce_settings = dataclasses.replace(
+        settings,
+        kafka_bootstrap=broker.bootstrap,
+        kafka_topic=topic,
+        kafka_group=f"group-{topic}",
+        kafka_poll_timeout_s=2.0,
+        kafka_run_timeout_s=60.0,
+        kafka_backoff_s=0.0,
+    )
+    events = _file_events(visitors=80, seed=3)
+    path = tmp_path / "events.csv"
+    events.write_csv(path)
+
+    completed = _ampelios_with(produce_settings, "produce", "--events", str(path), "--source-id", "4")
+    assert completed.returncode == 0, completed.stderr
+    assert f"sent {events.height:,} events of source_id 4 to topic '{topic}'" in completed.stdout
+
+    SensorDriver(produce_settings).tick_and_run()
+    assert load_events(produce_settings.output_dir, 4).height == events.unique().height
+
+
+def test_produce_to_absent_broker_names_bootstrap(settings, tmp_path):
+    absent = dataclasses.replace(settings, kafka_bootstrap=f"127.0.0.1:{free_port()}", kafka_topic="t")
+    path = tmp_path / "events.csv"
+    _file_events(visitors=5).write_csv(path)
+    completed = _ampelios_with(absent, "produce", "--events", str(path), "--source-id", "1")
+    assert completed.returncode == 1
+    assert f"Kafka broker {absent.kafka_bootstrap} did not respond" in completed.stderr
+    assert "AMPELIOS_KAFKA_BOOTSTRAP" in completed.stderr

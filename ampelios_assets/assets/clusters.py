@@ -83,7 +83,7 @@ def clusters(
             "quality": MetadataValue.json(run.metadata["quality"]),
             "segment_matches": MetadataValue.json(run.metadata["matches"]),
             "silhouette": run.metadata["quality"]["silhouette"] or float("nan"),
-            "warnings": "; ".join((*run.warnings, *run.metadata["cluster_count_notes"])) or "none",
+            "warnings": MetadataValue.json(list((*run.warnings, *run.metadata["cluster_count_notes"]))),
             "published_run_id": published.run_id,
             "seconds": timing["seconds"],
         }

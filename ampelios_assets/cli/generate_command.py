@@ -54,7 +54,7 @@ def generate(args: argparse.Namespace) -> int:
             else:
                 events, groups = retailrocket_events(args.visitors, seed=args.seed), None
         except ValueError as error:
-            raise AmpeliosError(f"--visitors {args.visitors}: {error}") from None
+            raise AmpeliosError(f"invalid --visitors: {error}") from None
     with console.status(f"writing {events.height:,} events to {args.out}"):
         write_events(events, args.out)
         if groups is not None:

@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         export_command,
         generate_command,
         history_commands,
+        produce_command,
         report_command,
         run_command,
         serve_command,
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve_command.add_parser(commands)
     report_command.add_parser(commands)
     history_commands.add_parsers(commands)
+    produce_command.add_parser(commands)
     return parser
 
 

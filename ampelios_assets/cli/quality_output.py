@@ -32,7 +32,7 @@ def print_quality(console: Console, run_metadata: dict) -> None:
     if predictive:
         title += f"; purchases after {predictive['cutoff_date']}, base rate {predictive['base_rate']:.2%}"
     table = Table(title=title + ")")
-    for column in ("id", "buyer share", "transaction share", "stability", "", "purchase rate after", "lift", "previous id", "match distance"):
+    for column in ("id", "buyer share", "transaction share", "stability", "stable?", "purchase rate after", "lift", "previous id", "match distance"):
         table.add_column(column, justify="right")
     for row in quality["segments"]:
         after = lift.get(row["segment_id"], {})

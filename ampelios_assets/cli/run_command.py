@@ -132,7 +132,7 @@ def run_counts(metadata: dict) -> dict:
         "visitors": metadata["journeys"]["visitors"],
         "sessions": metadata["sessionized_events"]["sessions"],
         "segments": clusters["segments_found"],
-        "warnings": [] if clusters["warnings"] == "none" else clusters["warnings"].split("; "),
+        "warnings": list(clusters["warnings"]),
         "seconds": {step: metadata[step]["seconds"] for step in _STEPS},
     }
 

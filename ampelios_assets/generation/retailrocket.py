@@ -99,11 +99,23 @@ def retailrocket_totals(visitors: int) -> RetailrocketTotals:
         duplicates=scaled(FULL_SIZE_DUPLICATES, 0),
     )
     if totals.items > ITEM_ID_LIMIT:
+        most = max_visitors()
         raise ValueError(
             f"visitors={visitors} needs {totals.items} distinct items, but item ids "
-            f"range over 0..{ITEM_ID_LIMIT - 1}; generate fewer visitors"
+            f"range over 0..{ITEM_ID_LIMIT - 1}; generate at most {most:,} visitors"
         )
     return totals
+
+
+def max_visitors() -> int:
+    """Return the largest visitor count whose scaled item count fits the item ids."""
+    # round(items * v / visitors) <= ITEM_ID_LIMIT holds up to this v, give or take the rounding.
+    most = (ITEM_ID_LIMIT * FULL_SIZE_VISITORS) // FULL_SIZE_ITEMS
+    while round(FULL_SIZE_ITEMS * (most + 1) / FULL_SIZE_VISITORS) <= ITEM_ID_LIMIT:
+        most += 1
+    while round(FULL_SIZE_ITEMS * most / FULL_SIZE_VISITORS) > ITEM_ID_LIMIT:
+        most -= 1
+    return most
 
 
 def retailrocket_events(visitors: int, seed: int = 0) -> pl.DataFrame:

@@ -87,10 +87,14 @@ class SegmentStore(abc.ABC):
         runs = self.runs(source_id)
         return runs[-1] if runs else None
 
+    # Where the store keeps its data, for messages; stores set their own.
+    location = "the configured store"
+
     def _no_segments(self, source_id: int, run_id: str | None) -> NoSegmentsError:
         if run_id is None:
             return NoSegmentsError(
-                f"source_id {source_id} has no segments yet; "
-                f"run `ampelios run --events PATH --source-id {source_id}` first"
+                f"source_id {source_id} has no segments yet in {self.location}; "
+                f"run `ampelios run --events PATH --source-id {source_id}` first, "
+                "or set AMPELIOS_OUTPUT_DIR or AMPELIOS_STORAGE to where its runs were stored"
             )
         return NoSegmentsError(f"source_id {source_id} has no published run {run_id!r}")

@@ -23,6 +23,7 @@ class EmbeddedStore(SegmentStore):
 
     def __init__(self, output_dir: Path):
         self.root = Path(output_dir) / "published"
+        self.location = str(self.root)
 
     def _source_dir(self, source_id: int) -> Path:
         return self.root / f"source_id={source_id}"

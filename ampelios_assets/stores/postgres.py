@@ -65,6 +65,7 @@ class PostgresStore(SegmentStore):
 
     def __init__(self, database_url: str):
         self.database_url = database_url
+        self.location = "the PostgreSQL schema ampelios"
         with self._connect() as connection:
             ensure_schema(connection)
 
