@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 from dagster._core.storage.dagster_run import RunsFilter
 
-from ampelios_assets.runs import _first_error
+from ampelios_assets.runs import first_error
 
 SOURCE_ID_TAG = "ampelios/source_id"
 # Dagster tags every run of a partitioned job with its partition key, which is the source_id.
@@ -79,7 +78,7 @@ def read_run_status(instance: DagsterInstance, run_id: str) -> RunStatus | None:
         status=status,
         current_step=_current_step(events) if status == "started" else None,
         counts=_counts(events),
-        error=_first_error(SimpleNamespace(all_events=events)) if status == "failure" else None,
+        error=first_error(events) if status == "failure" else None,
         started_at=_utc(record.start_time),
         finished_at=_utc(record.end_time),
     )

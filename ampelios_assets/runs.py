@@ -156,11 +156,12 @@ def run_segmentation(
         materialization = event.step_materialization_data.materialization
         name = materialization.asset_key.path[-1]
         metadata[name] = {key: value.value for key, value in materialization.metadata.items()}
-    return RunResult(run_id=run_id, success=result.success, metadata=metadata, error=_first_error(result))
+    return RunResult(run_id=run_id, success=result.success, metadata=metadata, error=first_error(result.all_events))
 
 
-def _first_error(result) -> str | None:
-    for event in result.all_events:
+def first_error(events) -> str | None:
+    """Return the message of the first failed step (or of the run's failure) among Dagster events."""
+    for event in events:
         if event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
             # A user error arrives wrapped; its cause carries the message to show.
