@@ -30,12 +30,16 @@ def run_transitions(
     Raises AmpeliosError when the source has fewer than two runs.
     """
     run_ids = [run.run_id for run in store.runs(source_id)]
-    to_run = to_run or (run_ids[-1] if run_ids else None)
+    if not run_ids:
+        raise store._no_segments(source_id, None)
+    to_run = to_run or run_ids[-1]
+    if to_run not in run_ids:
+        raise store._no_segments(source_id, to_run)
     if from_run is None:
-        if to_run not in run_ids or run_ids.index(to_run) == 0:
+        if run_ids.index(to_run) == 0:
             raise AmpeliosError(
                 f"source_id {source_id} has no run before {to_run!r} to compare with; "
-                "run it again with new events, or give --from-run"
+                "run it again with new events, or name the earlier run to compare with"
             )
         from_run = run_ids[run_ids.index(to_run) - 1]
 

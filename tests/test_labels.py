@@ -69,3 +69,23 @@ def test_auto_cluster_count_finds_planted_groups():
     joined = run.assignments.join(truth, on="visitor_id")
     assert adjusted_rand_score(joined["group"], joined["segment_id"]) >= 0.9
     assert "cluster_count=auto chose k=5" in run.metadata["cluster_count_notes"][0]
+
+
+def _label_rows(labels: dict[int, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"segment_id": segment_id, "label": label, "name": label, "description": ""} for segment_id, label in labels.items()],
+        schema={"segment_id": pl.Int32, "label": pl.String, "name": pl.String, "description": pl.String},
+    )
+
+
+def test_kept_label_must_still_meet_its_rule():
+    from ampelios_assets.engine.segment_run import _stable_labels
+
+    previous = {"labels": {"0": {"label": "engaged_browser", "name": "old"}, "1": {"label": "buyer_2", "name": "buyers"}}}
+    fresh = _label_rows({0: "returning_browser", 1: "buyer", 2: "engaged_browser", 3: "buyer_2"})
+
+    stable = _stable_labels(fresh, previous)
+
+    assert stable["label"].to_list() == ["returning_browser", "buyer_2", "engaged_browser", "buyer"]
+    assert stable["name"].to_list()[1] == "buyers"
+    assert stable["label"].n_unique() == stable.height

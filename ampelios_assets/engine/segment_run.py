@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import polars as pl
 
@@ -85,13 +86,34 @@ def segment_run(
 
 
 def _stable_labels(labels: pl.DataFrame, previous_model: dict | None) -> pl.DataFrame:
-    """Give matched segments the label and name they had in the previous run."""
-    # NOTE: a kept label is not checked against the new labels, so two segments can share one.
+    """Keep a matched segment's previous label while its centroid still meets that label's rule.
+
+    Labels stay unique within the run: a kept label is reserved first, and a
+    new label that is already taken gets the next free `_2`, `_3` suffix.
+    """
     previous = (previous_model or {}).get("labels", {})
-    if not previous:
-        return labels
-    rows = []
-    for row in labels.iter_rows(named=True):
+    rows = labels.sort("segment_id").to_dicts()
+    kept_ids = set()
+    for row in rows:
         kept = previous.get(str(row["segment_id"]))
-        rows.append({**row, **kept} if kept else row)
+        if kept and _rule_label(kept["label"]) == _rule_label(row["label"]):
+            row.update(label=kept["label"], name=kept["name"])
+            kept_ids.add(row["segment_id"])
+
+    taken = {row["label"] for row in rows if row["segment_id"] in kept_ids}
+    for row in rows:
+        if row["segment_id"] in kept_ids:
+            continue
+        base = _rule_label(row["label"])
+        candidate, suffix = base, 1
+        while candidate in taken:
+            suffix += 1
+            candidate = f"{base}_{suffix}"
+        row["label"] = candidate
+        taken.add(candidate)
     return pl.DataFrame(rows, schema=labels.schema)
+
+
+def _rule_label(label: str) -> str:
+    # "buyer_2" was labelled by the buyer rule; the suffix only keeps it unique.
+    return re.sub(r"_\d+$", "", label)
