@@ -173,3 +173,20 @@ def test_truncated_gzip_names_file(tmp_path):
 def test_directory_is_not_an_events_file(tmp_path):
     with pytest.raises(EventFileError, match="is a directory; give the events file inside it"):
         read_event_csv(tmp_path)
+
+
+def test_file_growing_during_read_rejected(tmp_path, monkeypatch):
+    import polars as pl
+
+    path = write_event_lines(tmp_path / "events.csv", [f"{T},1,view,5,"])
+    real_read_csv = pl.read_csv
+
+    def read_while_a_writer_appends(*args, **kwargs):
+        frame = real_read_csv(*args, **kwargs)
+        with open(path, "a") as stream:
+            stream.write(f"{T},2,view,6,\n")
+        return frame
+
+    monkeypatch.setattr(pl, "read_csv", read_while_a_writer_appends)
+    with pytest.raises(EventFileError, match="changed while it was read .*move it into place once it is complete"):
+        read_event_csv(path)

@@ -24,6 +24,7 @@ def read_event_csv(path: str | Path) -> pl.DataFrame:
             f"events file {str(path)!r} not found; check the path or place the file in the data directory"
         )
 
+    before = path.stat()
     try:
         # NOTE: a row with more fields than the header is truncated to the
         # header's width instead of being rejected, because Polars' reader
@@ -40,6 +41,13 @@ def read_event_csv(path: str | Path) -> pl.DataFrame:
             f"events file {str(path)!r} is not a readable CSV file: {error}; "
             "check that it is UTF-8 text, or complete gzip, with comma-separated fields"
         ) from None
+
+    after = path.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise EventFileError(
+            f"events file {str(path)!r} changed while it was read ({before.st_size} bytes, then "
+            f"{after.st_size}); write the file elsewhere and move it into place once it is complete"
+        )
 
     missing = [column for column in CSV_COLUMNS if column not in raw.columns]
     if missing:
