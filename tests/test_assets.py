@@ -101,6 +101,7 @@ def test_incremental_flow_adds_events_once(settings, tmp_path):
     run_segmentation(settings, _request(first))
     result = run_segmentation(settings, _request(second, is_initial_flow=False))
     assert result.metadata["raw_events"]["events_stored"] == 2
+    assert result.metadata["raw_events"]["events_already_stored"] == 1
     assert load_assignments(settings, 1)["views"].to_list() == [2]
 
 

@@ -46,8 +46,12 @@ def raw_events(context: AssetExecutionContext, config: RawEventsConfig, ampelios
             ampelios.latest_event_tstamp_ms,
         )
         events = validation.events
+        stored_count = 0
         if not config.is_initial_flow:
-            events = _with_stored_events(events, ampelios, context.partition_key)
+            events, stored_count = _with_stored_events(events, ampelios, context.partition_key)
+    # Kept events of this file that the source had already, which an
+    # incremental run adds nothing for.
+    already_stored = validation.events.height - (events.height - stored_count)
 
     for column in validation.ignored_columns:
         context.log.info(f"column {column!r} is not part of the event schema and was ignored")
@@ -79,6 +83,7 @@ def raw_events(context: AssetExecutionContext, config: RawEventsConfig, ampelios
             "rejected": rejected_total,
             "rejected_by_reason": MetadataValue.json(validation.rejected_by_reason),
             "duplicates": validation.duplicate_count,
+            "events_already_stored": already_stored,
             "events_stored": events.height,
             "visitors": events["visitor_id"].n_unique(),
             "ignored_columns": ", ".join(validation.ignored_columns) or "none",
@@ -89,7 +94,7 @@ def raw_events(context: AssetExecutionContext, config: RawEventsConfig, ampelios
 
 def _with_stored_events(
     events: pl.DataFrame, ampelios: AmpeliosSettings, source_id: str
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, int]:
     # An incremental file adds to what the source already has; an event seen
     # before is recognised as an exact duplicate and stored once.
     settings = ampelios.settings()
@@ -98,6 +103,6 @@ def _with_stored_events(
     else:
         stored_path = asset_path(Path(ampelios.output_dir), "raw_events", source_id)
         if not stored_path.exists():
-            return events
+            return events, 0
         stored = pl.read_parquet(stored_path)
-    return distinct_sorted_events(pl.concat([stored, events]))
+    return distinct_sorted_events(pl.concat([stored, events])), stored.height

@@ -128,6 +128,7 @@ def run_counts(metadata: dict) -> dict:
         "rejected": raw["rejected"],
         "rejected_by_reason": {k: v for k, v in raw["rejected_by_reason"].items() if v},
         "duplicates": raw["duplicates"],
+        "events_already_stored": raw["events_already_stored"],
         "events_stored": raw["events_stored"],
         "visitors": metadata["journeys"]["visitors"],
         "sessions": metadata["sessionized_events"]["sessions"],
@@ -159,6 +160,11 @@ def _print_counts(console: Console, counts: dict) -> None:
         f"rejected {counts['rejected']:,}{f' ({rejected})' if rejected else ''}, "
         f"duplicates {counts['duplicates']:,}"
     )
+    if counts["events_already_stored"]:
+        console.print(
+            f"{counts['events_already_stored']:,} of the kept events were already stored for the source; "
+            f"it now has {counts['events_stored']:,}"
+        )
     console.print(
         f"visitors {counts['visitors']:,}, sessions {counts['sessions']:,}, "
         f"segments {counts['segments']}, seconds {sum(counts['seconds'].values()):.1f}"
