@@ -76,8 +76,9 @@ def _store(info: Info) -> SegmentStore:
 
 
 def _graphql_error(error: AmpeliosError) -> ApiError:
-    code = "NOT_FOUND" if isinstance(error, NoSegmentsError) else "INVALID_ARGUMENT"
-    return ApiError(code, str(error))
+    if isinstance(error, NoSegmentsError):
+        return ApiError("NOT_FOUND", error.public_message())
+    return ApiError("INVALID_ARGUMENT", str(error))
 
 
 @strawberry.type

@@ -344,3 +344,5 @@ def test_transitions_and_visitor_history_over_http(server):
     assert sum(row["visitors"] for row in newcomers) == 10
     assert [entry["runId"] for entry in history["history"]] == [run_ids[1]]
     assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    # The server's directories stay out of what a client reads.
+    assert unknown["errors"][0]["message"] == "source_id 99 has no published segments yet"

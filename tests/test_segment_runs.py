@@ -126,7 +126,11 @@ def test_report_renders_in_chromium(settings, batches, tmp_path):
         [
             shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom", report.as_uri(),
+            "--no-first-run", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            # Chromium's own update and account requests still go out with the
+            # flags above; a dead loopback proxy and no DNS keep it on this machine.
+            "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            "--dump-dom", report.as_uri(),
         ],
         capture_output=True, text=True, timeout=120,
     )

@@ -12,7 +12,16 @@ from ampelios_assets.errors import AmpeliosError
 
 
 class NoSegmentsError(AmpeliosError):
-    """The source has no published segments yet."""
+    """The source has no published segments yet, or no run of the requested id."""
+
+    source_id: int | None = None
+    run_id: str | None = None
+
+    def public_message(self) -> str:
+        """Return the message without the store's location, for API clients."""
+        if self.run_id is not None:
+            return f"source_id {self.source_id} has no published run {self.run_id!r}"
+        return f"source_id {self.source_id} has no published segments yet"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +100,11 @@ class SegmentStore(abc.ABC):
     location = "the configured store"
 
     def _no_segments(self, source_id: int, run_id: str | None) -> NoSegmentsError:
+        error = self._no_segments_message(source_id, run_id)
+        error.source_id, error.run_id = source_id, run_id
+        return error
+
+    def _no_segments_message(self, source_id: int, run_id: str | None) -> NoSegmentsError:
         if run_id is None:
             return NoSegmentsError(
                 f"source_id {source_id} has no segments yet in {self.location}; "
