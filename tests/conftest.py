@@ -31,6 +31,19 @@ def write_event_lines(path: Path, lines: list[str], header: str = HEADER) -> Pat
     return path
 
 
+def run_request(path, source_id: int = 1, **kwargs):
+    """Build a RunRequest with the small-fixture defaults: 2 segments, 30-minute gap."""
+    from ampelios_assets.runs import RunRequest
+
+    return RunRequest(
+        source_id=source_id,
+        events_path=path,
+        cluster_count=kwargs.pop("cluster_count", 2),
+        session_gap_minutes=kwargs.pop("session_gap_minutes", 30),
+        **kwargs,
+    )
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings whose Dagster instance and output files live in a temporary directory."""

@@ -7,21 +7,11 @@ from dagster import DagsterInstance
 from ampelios_assets.definitions import defs
 from ampelios_assets.parquet_io_manager import asset_path
 from ampelios_assets.results import load_assignments, load_segments
-from ampelios_assets.runs import RunRequest, dagster_instance, run_segmentation
-from tests.conftest import BASE_TSTAMP_MS, MINUTE_MS, write_event_lines
+from ampelios_assets.runs import dagster_instance, run_segmentation
+from tests.conftest import BASE_TSTAMP_MS, MINUTE_MS, run_request, write_event_lines
 
 T = BASE_TSTAMP_MS
 HOUR = 60 * MINUTE_MS
-
-
-def _request(path, source_id=1, **kwargs):
-    return RunRequest(
-        source_id=source_id,
-        events_path=path,
-        cluster_count=kwargs.pop("cluster_count", 2),
-        session_gap_minutes=kwargs.pop("session_gap_minutes", 30),
-        **kwargs,
-    )
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def test_definitions_load_with_four_assets():
 
 
 def test_run_records_counts_as_metadata(settings, small_events):
-    result = run_segmentation(settings, _request(small_events))
+    result = run_segmentation(settings, run_request(small_events))
     assert result.success, result.error
     raw = result.metadata["raw_events"]
     assert raw["rows_read"] == 9
@@ -63,7 +53,7 @@ def test_run_records_counts_as_metadata(settings, small_events):
 
 
 def test_run_is_recorded_on_the_instance(settings, small_events):
-    result = run_segmentation(settings, _request(small_events))
+    result = run_segmentation(settings, run_request(small_events))
     instance = dagster_instance(settings)
     run = instance.get_run_by_id(result.run_id)
     assert run.is_success
@@ -72,7 +62,7 @@ def test_run_is_recorded_on_the_instance(settings, small_events):
 
 
 def test_rejected_events_stored_with_reason(settings, small_events):
-    run_segmentation(settings, _request(small_events))
+    run_segmentation(settings, run_request(small_events))
     rejected = pl.read_parquet(asset_path(settings.output_dir, "rejected_events", "1"))
     assert rejected.select("line_number", "reason").rows() == [(9, "invalid_timestamp"), (10, "unknown_event")]
 
@@ -80,8 +70,8 @@ def test_rejected_events_stored_with_reason(settings, small_events):
 def test_sources_kept_apart(settings, tmp_path):
     first = write_event_lines(tmp_path / "a.csv", [f"{T},1,view,10,", f"{T},2,view,10,"])
     second = write_event_lines(tmp_path / "b.csv", [f"{T},1,view,10,", f"{T + 1},1,view,11,", f"{T},9,view,3,"])
-    run_segmentation(settings, _request(first, source_id=1))
-    run_segmentation(settings, _request(second, source_id=2))
+    run_segmentation(settings, run_request(first, source_id=1))
+    run_segmentation(settings, run_request(second, source_id=2))
     assert sorted(load_assignments(settings, 1)["visitor_id"].to_list()) == [1, 2]
     assert sorted(load_assignments(settings, 2)["visitor_id"].to_list()) == [1, 9]
     views_of_visitor_1 = load_assignments(settings, 2).filter(visitor_id=1)["views"].item()
@@ -89,17 +79,17 @@ def test_sources_kept_apart(settings, tmp_path):
 
 
 def test_rerun_is_idempotent(settings, small_events):
-    run_segmentation(settings, _request(small_events))
+    run_segmentation(settings, run_request(small_events))
     first = load_assignments(settings, 1)
-    run_segmentation(settings, _request(small_events))
+    run_segmentation(settings, run_request(small_events))
     assert load_assignments(settings, 1).equals(first)
 
 
 def test_incremental_flow_adds_events_once(settings, tmp_path):
     first = write_event_lines(tmp_path / "a.csv", [f"{T},1,view,10,"])
     second = write_event_lines(tmp_path / "b.csv", [f"{T},1,view,10,", f"{T + MINUTE_MS},1,view,11,"])
-    run_segmentation(settings, _request(first))
-    result = run_segmentation(settings, _request(second, is_initial_flow=False))
+    run_segmentation(settings, run_request(first))
+    result = run_segmentation(settings, run_request(second, is_initial_flow=False))
     assert result.metadata["raw_events"]["events_stored"] == 2
     assert result.metadata["raw_events"]["events_already_stored"] == 1
     assert load_assignments(settings, 1)["views"].to_list() == [2]
@@ -108,24 +98,24 @@ def test_incremental_flow_adds_events_once(settings, tmp_path):
 def test_initial_flow_replaces_events(settings, tmp_path):
     first = write_event_lines(tmp_path / "a.csv", [f"{T},1,view,10,", f"{T},2,view,10,"])
     second = write_event_lines(tmp_path / "b.csv", [f"{T},3,view,10,"])
-    run_segmentation(settings, _request(first))
-    run_segmentation(settings, _request(second))
+    run_segmentation(settings, run_request(first))
+    run_segmentation(settings, run_request(second))
     assert load_assignments(settings, 1)["visitor_id"].to_list() == [3]
 
 
 def test_header_only_file_fails_clearly(settings, tmp_path):
-    result = run_segmentation(settings, _request(write_event_lines(tmp_path / "e.csv", [])))
+    result = run_segmentation(settings, run_request(write_event_lines(tmp_path / "e.csv", [])))
     assert not result.success
     assert "has a header but no events" in result.error
 
 
 def test_only_bad_rows_fail_and_keep_rejected(settings, tmp_path, small_events):
-    run_segmentation(settings, _request(small_events))
+    run_segmentation(settings, run_request(small_events))
     before = load_assignments(settings, 1)
     stored_before = pl.read_parquet(asset_path(settings.output_dir, "raw_events", "1"))
     path = write_event_lines(tmp_path / "e.csv", ["x,1,view,5,", f"{T},1,click,5,"])
 
-    result = run_segmentation(settings, _request(path))
+    result = run_segmentation(settings, run_request(path))
 
     assert not result.success
     assert "all 2 rows were rejected (invalid_timestamp 1, unknown_event 1)" in result.error
@@ -137,26 +127,26 @@ def test_only_bad_rows_fail_and_keep_rejected(settings, tmp_path, small_events):
 
 def test_timestamps_in_seconds_get_a_hint(settings, tmp_path, small_events):
     # A source with segments already: the failed run must not reach matching.
-    run_segmentation(settings, _request(small_events))
+    run_segmentation(settings, run_request(small_events))
     path = write_event_lines(tmp_path / "e.csv", [f"{T // 1000},1,view,5,", f"{T // 1000 + 60},2,view,6,"])
-    result = run_segmentation(settings, _request(path))
+    result = run_segmentation(settings, run_request(path))
     assert not result.success
     assert "timestamp_out_of_range 2" in result.error
     assert "look like Unix seconds" in result.error
 
 
 def test_missing_file_fails_with_its_path(settings, tmp_path):
-    result = run_segmentation(settings, _request(tmp_path / "absent.csv"))
+    result = run_segmentation(settings, run_request(tmp_path / "absent.csv"))
     assert not result.success
     assert f"events file '{tmp_path / 'absent.csv'}' not found" in result.error
 
 
 def test_failed_run_keeps_previous_segments(settings, tmp_path, small_events):
-    run_segmentation(settings, _request(small_events))
+    run_segmentation(settings, run_request(small_events))
     before = load_assignments(settings, 1)
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
-    result = run_segmentation(settings, _request(bad))
+    result = run_segmentation(settings, run_request(bad))
     assert not result.success
     assert "lacks the columns timestamp, visitorid" in result.error
     assert load_assignments(settings, 1).equals(before)

@@ -32,10 +32,8 @@ def broker():
     stop_broker(started)
 
 
-@pytest.fixture
-def kafka_settings(settings, broker):
-    topic = f"events-{uuid.uuid4().hex[:8]}"
-    broker.create_topic(topic, partitions=2)
+def _on_topic(settings, broker, topic: str, **changes):
+    """Return `settings` reading `topic` on the test broker, with short timeouts and a refit every run."""
     return dataclasses.replace(
         settings,
         kafka_bootstrap=broker.bootstrap,
@@ -45,7 +43,15 @@ def kafka_settings(settings, broker):
         kafka_run_timeout_s=60.0,
         kafka_backoff_s=0.0,
         refit_changed_percent=0.0,
+        **changes,
     )
+
+
+@pytest.fixture
+def kafka_settings(settings, broker):
+    topic = f"events-{uuid.uuid4().hex[:8]}"
+    broker.create_topic(topic, partitions=2)
+    return _on_topic(settings, broker, topic)
 
 
 class SensorDriver:
@@ -248,19 +254,14 @@ def test_replay_on_postgres_store_equals_batch(broker, database_url, batch_setti
     batch_journeys = _batch_run(tmp_path, batch_settings, events)
     topic = f"events-{uuid.uuid4().hex[:8]}"
     broker.create_topic(topic, partitions=2)
-    postgres_settings = dataclasses.replace(
+    postgres_settings = _on_topic(
         batch_settings,
+        broker,
+        topic,
         output_dir=tmp_path / "kafka-data",
         dagster_home=tmp_path / "kafka-dagster",
         storage="postgres",
         database_url=database_url,
-        kafka_bootstrap=broker.bootstrap,
-        kafka_topic=topic,
-        kafka_group=f"group-{topic}",
-        kafka_poll_timeout_s=2.0,
-        kafka_run_timeout_s=60.0,
-        kafka_backoff_s=0.0,
-        refit_changed_percent=0.0,
     )
     driver = SensorDriver(postgres_settings)
 
@@ -298,15 +299,7 @@ def _ampelios_with(settings, *args):
 
 def test_produce_command_feeds_the_sensor(broker, settings, tmp_path):
     topic = f"produced-{uuid.uuid4().hex[:8]}"  # the command creates it
-    produce_settings = dataclasses.replace(
-        settings,
-        kafka_bootstrap=broker.bootstrap,
-        kafka_topic=topic,
-        kafka_group=f"group-{topic}",
-        kafka_poll_timeout_s=2.0,
-        kafka_run_timeout_s=60.0,
-        kafka_backoff_s=0.0,
-    )
+    produce_settings = _on_topic(settings, broker, topic)
     events = _file_events(visitors=80, seed=3)
     path = tmp_path / "events.csv"
     events.write_csv(path)

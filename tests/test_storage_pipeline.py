@@ -7,23 +7,13 @@ import pytest
 
 from ampelios_assets.generation import retailrocket_events, write_events
 from ampelios_assets.results import load_assignments, load_segments
-from ampelios_assets.runs import RunRequest, run_segmentation
+from ampelios_assets.runs import run_segmentation
 from ampelios_assets.settings import Settings
 from ampelios_assets.stores import open_store
-from tests.conftest import BASE_TSTAMP_MS, MINUTE_MS, write_event_lines
+from tests.conftest import BASE_TSTAMP_MS, MINUTE_MS, run_request, write_event_lines
 
 T = BASE_TSTAMP_MS
 HOUR = 60 * MINUTE_MS
-
-
-def _request(path, source_id=1, **kwargs):
-    return RunRequest(
-        source_id=source_id,
-        events_path=path,
-        cluster_count=kwargs.pop("cluster_count", 2),
-        session_gap_minutes=kwargs.pop("session_gap_minutes", 30),
-        **kwargs,
-    )
 
 
 def _run(settings, request):
@@ -53,7 +43,7 @@ def small_events(tmp_path):
 
 
 def test_run_gives_hand_worked_segments(store_settings, small_events):
-    _run(store_settings, _request(small_events))
+    _run(store_settings, run_request(small_events))
     segments = load_segments(store_settings, 1)
     # Visitor 1 bought; visitors 2 and 3 only viewed, so they share a segment.
     assert sorted(segments["size"].to_list()) == [1, 2]
@@ -67,8 +57,8 @@ def test_run_gives_hand_worked_segments(store_settings, small_events):
 def test_same_visitor_id_in_two_sources(store_settings, tmp_path):
     first = write_event_lines(tmp_path / "a.csv", [f"{T},1,view,10,", f"{T},2,view,10,"])
     second = write_event_lines(tmp_path / "b.csv", [f"{T},1,view,10,", f"{T + 1},1,view,11,", f"{T},9,view,3,"])
-    _run(store_settings, _request(first, source_id=1))
-    _run(store_settings, _request(second, source_id=2))
+    _run(store_settings, run_request(first, source_id=1))
+    _run(store_settings, run_request(second, source_id=2))
     assert sorted(load_assignments(store_settings, 1)["visitor_id"].to_list()) == [1, 2]
     assert sorted(load_assignments(store_settings, 2)["visitor_id"].to_list()) == [1, 9]
     assert load_assignments(store_settings, 1).filter(visitor_id=1)["views"].item() == 1
@@ -77,7 +67,7 @@ def test_same_visitor_id_in_two_sources(store_settings, tmp_path):
 
 def test_retriggered_file_stores_events_once(store_settings, small_events):
     for is_initial_flow in (True, True, False, False):
-        result = _run(store_settings, _request(small_events, is_initial_flow=is_initial_flow))
+        result = _run(store_settings, run_request(small_events, is_initial_flow=is_initial_flow))
         assert result.metadata["raw_events"]["events_stored"] == 6
     assert load_assignments(store_settings, 1)["views"].sum() == 4
     if store_settings.storage == "postgres":
@@ -89,18 +79,18 @@ def test_incremental_file_adds_new_events(store_settings, tmp_path):
     second = write_event_lines(
         tmp_path / "b.csv", [f"{T},1,view,10,", f"{T},1,transaction,10,500", f"{T + MINUTE_MS},1,view,11,"]
     )
-    _run(store_settings, _request(first))
-    result = _run(store_settings, _request(second, is_initial_flow=False))
+    _run(store_settings, run_request(first))
+    result = _run(store_settings, run_request(second, is_initial_flow=False))
     assert result.metadata["raw_events"]["events_stored"] == 3
     assert load_assignments(store_settings, 1).select("views", "transactions").rows() == [(2.0, 1.0)]
 
 
 def test_failed_run_keeps_published_segments(store_settings, tmp_path, small_events):
-    first = _run(store_settings, _request(small_events))
+    first = _run(store_settings, run_request(small_events))
     before = load_assignments(store_settings, 1)
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
-    result = run_segmentation(store_settings, _request(bad))
+    result = run_segmentation(store_settings, run_request(bad))
     assert not result.success
     assert load_assignments(store_settings, 1).equals(before)
     assert open_store(store_settings).latest_run(1).run_id == first.run_id
@@ -116,7 +106,7 @@ def test_stores_give_identical_segments(tmp_path, database_url):
     )
 
     for settings in (embedded, postgres):
-        _run(settings, _request(path, source_id=3, cluster_count=4))
+        _run(settings, run_request(path, source_id=3, cluster_count=4))
 
     assert load_segments(postgres, 3).equals(load_segments(embedded, 3))
     assert load_assignments(postgres, 3).equals(load_assignments(embedded, 3))
