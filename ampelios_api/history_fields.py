@@ -68,7 +68,7 @@ def _store(info: Info) -> SegmentStore:
     if isinstance(context, dict) and context.get("store") is not None:
         return context["store"]
     if isinstance(context, dict) and context.get("service") is not None:
-        # Inside the API: reads need the token when the server says so.
+        # Inside the API: reads need the token when AMPELIOS_API_TOKEN_FOR_READS is on.
         settings = context["service"].settings
         require_token(context["request"], settings, write=False)
         return open_store(settings)

@@ -1,7 +1,7 @@
 """One settings object, read from AMPELIOS_* environment variables.
 
 Every setting has a default, a unit in its name where it has one, and a help
-line; docs/settings.md lists them all and a test keeps the two in step.
+line. docs/settings.md lists them all, and a test keeps the two in step.
 """
 
 from __future__ import annotations

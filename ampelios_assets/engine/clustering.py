@@ -147,7 +147,7 @@ def segment_visitors(
 ) -> Segmentation:
     """Assign every visitor in `features` to exactly one segment.
 
-    `assignments` has visitor_id, segment_id and the six features;
+    `assignments` has visitor_id, segment_id and the six features.
     `segments` has segment_id, size and the six features of the centroid,
     which is the mean of the segment's members in the original units.
     """

@@ -1,9 +1,9 @@
 """The ingest run: read the topic up to given offsets, store the events, update segments, commit.
 
-The order is what makes delivery at-least-once and the results exactly-once
-in effect: events, journeys and segments are written before the offsets are
-committed, so a run that stops before its commit is read again by the next
-run, and the stored events' natural key counts each event once.
+Events, journeys and segments are written before the offsets are committed.
+So a run that stops before its commit is read again by the next run
+(at-least-once delivery), and the stored events' natural key counts each
+event once (exactly-once results in effect).
 """
 
 import dataclasses

@@ -16,9 +16,9 @@ from ampelios_assets.stores.base import PublishedRun, SegmentStore, SourceSummar
 class EmbeddedStore(SegmentStore):
     """Files under <output_dir>/published/source_id=<id>/.
 
-    Each run writes its Parquet files into a directory of its own, then
-    replaces runs.json, the list of published runs, with one rename; that
-    rename is the moment a run becomes visible.
+    Each run writes its Parquet files into a directory of its own. Then it
+    replaces runs.json, the list of published runs, with one rename, and that
+    rename is the moment the run becomes visible.
     """
 
     def __init__(self, output_dir: Path):
